@@ -1,0 +1,131 @@
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { MlflowError } from '../domain/errors.js';
+import { limits } from '../domain/limits.js';
+import { VERSION } from '../version.js';
+import { errorBody, httpStatus } from './errors.js';
+import { parseJsonBody } from './json-body.js';
+import type { Fields } from './request-fields.js';
+import type { AppDeps, JsonRoute } from './route.js';
+import { registerArtifactRoutes } from './routes/artifacts.js';
+import { routeTable } from './routes/index.js';
+
+/** No per-request log lines: at thousands of requests per second they cost more than the work. Errors still log. */
+class QuietRequests extends LogController {
+  override isLogDisabled(): boolean {
+    return true;
+  }
+}
+
+export interface BuildAppOptions {
+  /** A pino logger config or false (tests). */
+  logger?: boolean | object;
+}
+
+/** Builds the HTTP app from its dependencies without listening, so tests can `inject` requests. */
+export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: limits.requestBodyMax,
+    return503OnClosing: true,
+    logController: new QuietRequests(),
+    forceCloseConnections: false,
+    routerOptions: { maxParamLength: 2048 },
+  });
+
+  // Every body arrives raw; JSON routes parse it themselves (MLflow's rules: empty body = {}, a JSON string
+  // holding JSON is decoded twice), artifact routes stream it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('X-Frame-Options', 'SAMEORIGIN');
+    return payload;
+  });
+
+  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .code(404)
+      .type('application/json')
+      .send(
+        errorBody('ENDPOINT_NOT_FOUND', `No API endpoint found for ${req.method} ${req.url.split('?')[0]}`),
+      );
+  });
+
+  app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
+  app.get('/version', async (_req, reply) => reply.type('text/plain').send(VERSION));
+
+  for (const route of routeTable) mountJsonRoute(app, route, deps);
+  await registerArtifactRoutes(app, deps);
+  return app;
+}
+
+function mountJsonRoute(app: FastifyInstance, route: JsonRoute, deps: AppDeps): void {
+  const versions = route.versions ?? [2];
+  const prefixes = route.ajaxOnly ? ['/ajax-api'] : ['/api', '/ajax-api'];
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const fields = requestFields(request);
+    const result = await route.handler(fields, { ...deps, request, reply });
+    if (reply.sent) return reply;
+    return reply.type('application/json').send(JSON.stringify(result ?? {}));
+  };
+  for (const v of versions) {
+    for (const prefix of prefixes) {
+      app.route({ method: route.method, url: `${prefix}/${v}.0${route.path}`, handler });
+    }
+  }
+}
+
+function requestFields(request: FastifyRequest): Fields {
+  let fields: Fields;
+  if (request.method === 'GET') {
+    fields = { ...(request.query as Fields), __query: true };
+  } else {
+    const ct = request.headers['content-type'];
+    if (request.method === 'POST' || request.method === 'PUT') {
+      if (ct === undefined || ct === '') {
+        throw new MlflowError('INVALID_PARAMETER_VALUE', 'Bad Request. Content-Type header is missing.');
+      }
+      if (!/^application\/json\s*(;|$)/i.test(ct)) {
+        throw new MlflowError(
+          'INVALID_PARAMETER_VALUE',
+          `Bad Request. Content-Type must be 'application/json', got '${ct}'.`,
+        );
+      }
+    }
+    fields = parseJsonBody(request.body as Buffer | undefined);
+  }
+  const params = request.params as Record<string, string> | undefined;
+  if (params) for (const [k, v] of Object.entries(params)) fields[k] = v;
+  return fields;
+}
+
+function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof MlflowError) {
+    const status = httpStatus(err.code);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    if (err.code === 'TEMPORARILY_UNAVAILABLE') reply.header('Retry-After', '1');
+    return reply.code(status).type('application/json').send(errorBody(err.code, err.message));
+  }
+  const fe = err as { statusCode?: number; code?: string; message?: string };
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return reply
+      .code(400)
+      .type('application/json')
+      .send(errorBody('INVALID_PARAMETER_VALUE', `Request body exceeds ${limits.requestBodyMax} bytes.`));
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return reply
+      .code(400)
+      .type('application/json')
+      .send(errorBody('BAD_REQUEST', fe.message ?? 'Bad request'));
+  }
+  req.log.error({ err }, 'unhandled error');
+  return reply.code(500).type('application/json').send(errorBody('INTERNAL_ERROR', 'Internal server error'));
+}

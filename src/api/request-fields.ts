@@ -1,0 +1,154 @@
+import { invalidParam } from '../domain/errors.js';
+
+/**
+ * Reading request fields the way MLflow's protobuf JSON parser does: GET fields come from the query string
+ * (numbers as strings, repeated keys as arrays), other methods from the JSON body. Unknown fields are ignored.
+ */
+export type Fields = Record<string, unknown>;
+
+const missing = (name: string) =>
+  invalidParam(
+    `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`,
+  );
+
+const badType = (name: string, value: unknown, expected: string) =>
+  invalidParam(
+    `Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied. Hint: Value was of type '${jsType(value)}'. See the API docs for more information about request parameters.${expected ? '' : ''}`,
+  );
+
+function jsType(v: unknown): string {
+  if (v === null) return 'NoneType';
+  if (Array.isArray(v)) return 'list';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'boolean') return 'bool';
+  return 'dict';
+}
+
+/** A single value (GET repeats collapse to the last, as protobuf does for non-repeated fields). */
+function single(f: Fields, name: string): unknown {
+  const v = f[name];
+  if (Array.isArray(v) && f.__query === true) return v[v.length - 1];
+  return v;
+}
+
+export function optString(f: Fields, name: string): string | undefined {
+  const v = single(f, name);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw badType(name, v, 'string');
+}
+
+export function reqString(f: Fields, name: string): string {
+  const v = optString(f, name);
+  if (v === undefined || v === '') throw missing(name);
+  return v;
+}
+
+/** int64/int32 field: JSON number or numeric string. */
+export function optInt(f: Fields, name: string): number | undefined {
+  const v = single(f, name);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number.parseInt(v, 10);
+  throw badType(name, v, 'int');
+}
+
+export function reqInt(f: Fields, name: string): number {
+  const v = optInt(f, name);
+  if (v === undefined) throw missing(name);
+  return v;
+}
+
+/** double field: JSON number, numeric string, or "NaN"/"Infinity"/"-Infinity". */
+export function parseDouble(v: unknown, name: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (s === 'NaN' || s === 'nan') return Number.NaN;
+    if (s === 'Infinity' || s === 'inf') return Number.POSITIVE_INFINITY;
+    if (s === '-Infinity' || s === '-inf') return Number.NEGATIVE_INFINITY;
+    if (s !== '' && Number.isFinite(Number(s))) return Number(s);
+  }
+  throw badType(name, v, 'double');
+}
+
+export function optBool(f: Fields, name: string): boolean | undefined {
+  const v = single(f, name);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') {
+    const s = v.toLowerCase();
+    if (s === 'true') return true;
+    if (s === 'false') return false;
+  }
+  throw badType(name, v, 'bool');
+}
+
+/** Repeated string field: array in JSON, repeated key in the query string, or one value. */
+export function strList(f: Fields, name: string): string[] {
+  const v = f[name];
+  if (v === undefined || v === null) return [];
+  const arr = Array.isArray(v) ? v : [v];
+  return arr.map((x) => {
+    if (typeof x === 'string') return x;
+    if (typeof x === 'number') return String(x);
+    throw badType(name, v, 'list');
+  });
+}
+
+/** Repeated message field (JSON bodies only). */
+export function objList(f: Fields, name: string): Fields[] {
+  const v = f[name];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw badType(name, v, 'list');
+  return v.map((x) => {
+    if (x === null || typeof x !== 'object' || Array.isArray(x)) throw badType(name, v, 'list');
+    return x as Fields;
+  });
+}
+
+export function optObject(f: Fields, name: string): Fields | undefined {
+  const v = f[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw badType(name, v, 'dict');
+  return v as Fields;
+}
+
+/** Enum by name (any case accepted where MLflow does) or by its protobuf number. */
+export function optEnum<T extends string>(
+  f: Fields,
+  name: string,
+  values: readonly T[],
+  numbers?: Readonly<Record<number, T>>,
+): T | undefined {
+  const v = single(f, name);
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v))) {
+    const n = numbers?.[Number(v)];
+    if (n !== undefined) return n;
+  } else if (typeof v === 'string') {
+    const hit = values.find((x) => x === v) ?? values.find((x) => x.toUpperCase() === v.toUpperCase());
+    if (hit !== undefined) return hit;
+  }
+  throw invalidParam(`Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied.`);
+}
+
+/** Key/value list (tags, params): every element needs a key. */
+export function keyValues(f: Fields, name: string, requireValue = false): { key: string; value: string }[] {
+  return objList(f, name).map((o, i) => {
+    const key = o.key;
+    if (typeof key !== 'string' || key === '') throw missing(`${name}[${i}].key`);
+    const value = o.value;
+    if (value === undefined || value === null) {
+      if (requireValue) throw missing(`${name}[${i}].value`);
+      return { key, value: '' };
+    }
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw badType(`${name}[${i}].value`, value, 'string');
+    return { key, value: String(value) };
+  });
+}
+
+export { missing as missingParam };

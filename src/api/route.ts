@@ -1,0 +1,30 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerConfig } from '../config/config.js';
+import type { TrackingStore } from '../store/types.js';
+import type { Fields } from './request-fields.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+
+export interface AppDeps {
+  readonly config: ServerConfig;
+  readonly store: TrackingStore;
+}
+
+/** What a handler sees: the merged request fields (query or JSON body, plus path params) and the deps. */
+export interface HandlerContext extends AppDeps {
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+}
+
+/**
+ * One protobuf-style JSON endpoint. `path` is relative to the API version root, e.g. `/mlflow/runs/create`;
+ * it is mounted under `/api/<v>.0` and `/ajax-api/<v>.0` for each listed major version.
+ */
+export interface JsonRoute {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly versions?: readonly (2 | 3)[];
+  /** Mounted only under /ajax-api (UI-only endpoints). */
+  readonly ajaxOnly?: boolean;
+  readonly handler: (fields: Fields, ctx: HandlerContext) => unknown | Promise<unknown>;
+}

@@ -1,0 +1,82 @@
+import { invalidParam } from '../../domain/errors.js';
+import { limits } from '../../domain/limits.js';
+import { maxResults, runIdOf } from '../inputs.js';
+import { optInt, optString, reqString, strList } from '../request-fields.js';
+import type { JsonRoute } from '../route.js';
+import { wireMetrics } from '../wire-json.js';
+
+function runIdList(ids: string[]): string[] {
+  if (ids.length === 0)
+    throw invalidParam('GetMetricHistoryBulkInterval request must specify at least one run_id.');
+  if (ids.length > limits.bulkRunIdsMax) {
+    throw invalidParam(
+      `GetMetricHistoryBulkInterval request cannot specify more than ${limits.bulkRunIdsMax} run_ids. Received ${ids.length} run_ids.`,
+    );
+  }
+  return ids;
+}
+
+export const metricRoutes: JsonRoute[] = [
+  {
+    method: 'GET',
+    path: '/mlflow/metrics/get-history',
+    handler: async (f, { store }) => {
+      const runId = runIdOf(f);
+      const key = reqString(f, 'metric_key');
+      const max = optInt(f, 'max_results');
+      if (max !== undefined && max < 0)
+        throw invalidParam(`Invalid value ${max} for parameter 'max_results' supplied.`);
+      const page: { maxResults?: number; pageToken?: string } = {};
+      // No max_results means the whole series (the proto's documented meaning; MLflow's SQL store returns nothing).
+      if (max !== undefined && max > 0) page.maxResults = max;
+      const token = optString(f, 'page_token');
+      if (token) page.pageToken = token;
+      const res = await store.getMetricHistory(runId, key, page);
+      const out: { metrics: unknown[]; next_page_token?: string } = { metrics: wireMetrics(res.items) };
+      if (res.nextPageToken) out.next_page_token = res.nextPageToken;
+      return out;
+    },
+  },
+  {
+    method: 'GET',
+    path: '/mlflow/metrics/get-history-bulk-interval',
+    handler: async (f, { store }) => {
+      const runIds = runIdList(strList(f, 'run_ids'));
+      const key = reqString(f, 'metric_key');
+      const startStep = optInt(f, 'start_step');
+      const endStep = optInt(f, 'end_step');
+      if ((startStep === undefined) !== (endStep === undefined)) {
+        throw invalidParam('If either start step or end step are specified, both must be specified.');
+      }
+      if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
+        throw invalidParam('end_step must be greater than start_step. ');
+      }
+      const q: { runIds: string[]; key: string; startStep?: number; endStep?: number; maxResults: number } = {
+        runIds,
+        key,
+        maxResults: maxResults(f, limits.bulkIntervalMaxResults, limits.bulkIntervalMaxResults),
+      };
+      if (startStep !== undefined) q.startStep = startStep;
+      if (endStep !== undefined) q.endStep = endStep;
+      return { metrics: wireMetrics(await store.getMetricHistoryBulkInterval(q)) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/mlflow/metrics/get-history-bulk',
+    ajaxOnly: true,
+    handler: async (f, { store }) => {
+      const runIds = strList(f, 'run_id');
+      if (runIds.length === 0)
+        throw invalidParam('GetMetricHistoryBulk request must specify at least one run_id.');
+      if (runIds.length > limits.bulkRunIdsMax) {
+        throw invalidParam(
+          `GetMetricHistoryBulk request cannot specify more than ${limits.bulkRunIdsMax} run_ids.`,
+        );
+      }
+      const key = reqString(f, 'metric_key');
+      const max = Math.min(optInt(f, 'max_results') ?? limits.bulkHistoryMax, limits.bulkHistoryMax);
+      return { metrics: wireMetrics(await store.getMetricHistoryBulk(runIds, key, max)) };
+    },
+  },
+];

@@ -1,0 +1,40 @@
+import { Command, Option } from 'commander';
+import { MLTRACK_VERSION, VERSION } from '../version.js';
+import { registerDbCommands } from './db.js';
+import { runServer } from './server.js';
+
+const program = new Command();
+program
+  .name('mltrack')
+  .description('MLflow-compatible tracking server')
+  .version(`mltrack ${MLTRACK_VERSION} (MLflow API ${VERSION})`, '-v, --version');
+
+program
+  .command('server')
+  .description('Run the tracking server (flags and defaults as `mlflow server`).')
+  .option(
+    '--backend-store-uri <uri>',
+    'metadata store URI (default sqlite:///mlflow.db; env MLFLOW_BACKEND_STORE_URI)',
+  )
+  .option(
+    '--default-artifact-root <uri>',
+    'artifact root for new experiments (env MLFLOW_DEFAULT_ARTIFACT_ROOT)',
+  )
+  .option('--artifacts-destination <path>', 'local folder behind the artifact proxy (default ./mlartifacts)')
+  .addOption(
+    new Option('--serve-artifacts', 'serve artifacts through the proxy (default)').default(undefined),
+  )
+  .option('--no-serve-artifacts', 'disable the artifact proxy')
+  .option('-h, --host <host>', 'address to listen on (default 127.0.0.1; env MLFLOW_HOST)')
+  .option('-p, --port <port>', 'port to listen on (default 5000; env MLFLOW_PORT)')
+  .helpOption('--help', 'display help for command')
+  .action(async (opts: Record<string, unknown>) => {
+    await runServer(opts);
+  });
+
+registerDbCommands(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`mltrack: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

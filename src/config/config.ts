@@ -1,0 +1,67 @@
+import path from 'node:path';
+
+/** Parsed once at start-up, frozen, passed down. Nothing outside config/ reads process.env. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly backendStoreUri: string;
+  /** Root for new experiments' artifact locations: `mlflow-artifacts:/` when serving artifacts. */
+  readonly defaultArtifactRoot: string;
+  /** Local folder behind the artifact proxy (`mlflow-artifacts:/x` → `<dest>/x`). */
+  readonly artifactsDestination: string;
+  readonly serveArtifacts: boolean;
+  /** MLFLOW_TRUNCATE_LONG_VALUES: over-long param/tag values are truncated instead of rejected. */
+  readonly truncateLongValues: boolean;
+  readonly logLevel: string;
+  /** Working directory relative paths resolve against (artifact locations). */
+  readonly cwd: string;
+}
+
+export interface ServerFlags {
+  host?: string;
+  port?: string | number;
+  backendStoreUri?: string;
+  defaultArtifactRoot?: string;
+  artifactsDestination?: string;
+  serveArtifacts?: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function envBool(v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined || v === '') return dflt;
+  return ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
+}
+
+export function parseServerConfig(
+  flags: ServerFlags,
+  env: Env = process.env,
+  cwd = process.cwd(),
+): ServerConfig {
+  const serveArtifacts = flags.serveArtifacts ?? envBool(env.MLFLOW_SERVE_ARTIFACTS, true);
+  const portRaw = flags.port ?? env.MLFLOW_PORT ?? '5000';
+  const port = Number(portRaw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${portRaw}`);
+  const backendStoreUri = flags.backendStoreUri ?? env.MLFLOW_BACKEND_STORE_URI ?? 'sqlite:///mlflow.db';
+  const artifactsDestination = path.resolve(
+    cwd,
+    flags.artifactsDestination ?? env.MLFLOW_ARTIFACTS_DESTINATION ?? './mlartifacts',
+  );
+  let defaultArtifactRoot = flags.defaultArtifactRoot ?? env.MLFLOW_DEFAULT_ARTIFACT_ROOT;
+  if (defaultArtifactRoot === undefined || defaultArtifactRoot === '') {
+    defaultArtifactRoot = serveArtifacts ? 'mlflow-artifacts:/' : path.resolve(cwd, './mlruns');
+  } else if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(defaultArtifactRoot)) {
+    defaultArtifactRoot = path.resolve(cwd, defaultArtifactRoot);
+  }
+  return Object.freeze({
+    host: flags.host ?? env.MLFLOW_HOST ?? '127.0.0.1',
+    port,
+    backendStoreUri,
+    defaultArtifactRoot,
+    artifactsDestination,
+    serveArtifacts,
+    truncateLongValues: envBool(env.MLFLOW_TRUNCATE_LONG_VALUES, true),
+    logLevel: env.MLTRACK_LOG_LEVEL ?? 'info',
+    cwd,
+  });
+}

@@ -1,0 +1,13 @@
+/** Entities mirror MLflow's protobuf messages field for field (snake_case), so the wire layer is a plain copy. */
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+export type LifecycleStage = 'active' | 'deleted';
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+
+export interface Page<T> {
+  items: T[];
+  next_page_token?: string;
+}

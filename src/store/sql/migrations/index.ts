@@ -1,0 +1,6 @@
+import { m0001 } from './0001-initial.js';
+import type { Migration } from './types.js';
+
+/** Every migration in order. The schema version of this build is the last one's. */
+export const migrations: readonly Migration[] = [m0001];
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

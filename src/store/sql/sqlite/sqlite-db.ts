@@ -1,0 +1,92 @@
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { MlflowError } from '../../../domain/errors.js';
+
+export type Row = Record<string, SQLInputValue | null>;
+export type Params = readonly SQLInputValue[];
+
+/**
+ * A thin synchronous wrapper over node:sqlite: one connection, a prepared-statement cache, and transactions.
+ * node:sqlite is synchronous, so a transaction never interleaves with another request on this connection.
+ */
+export class SqliteDb {
+  readonly raw: DatabaseSync;
+  private readonly cache = new Map<string, StatementSync>();
+  private depth = 0;
+
+  constructor(file: string) {
+    this.raw = new DatabaseSync(file, { timeout: 20000 });
+    this.raw.exec('PRAGMA journal_mode = WAL');
+    this.raw.exec('PRAGMA synchronous = NORMAL');
+    this.raw.exec('PRAGMA foreign_keys = ON');
+    this.raw.exec('PRAGMA case_sensitive_like = ON');
+    this.raw.exec('PRAGMA temp_store = MEMORY');
+    this.raw.exec('PRAGMA cache_size = -65536');
+  }
+
+  stmt(sql: string): StatementSync {
+    let s = this.cache.get(sql);
+    if (s === undefined) {
+      s = this.raw.prepare(sql);
+      if (this.cache.size > 2000) this.cache.clear();
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  all<T = Row>(sql: string, params: Params = []): T[] {
+    return this.stmt(sql).all(...params) as T[];
+  }
+
+  get<T = Row>(sql: string, params: Params = []): T | undefined {
+    return this.stmt(sql).get(...params) as T | undefined;
+  }
+
+  run(sql: string, params: Params = []): { changes: number; lastInsertRowid: number } {
+    const r = this.stmt(sql).run(...params);
+    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+
+  exec(sql: string): void {
+    this.raw.exec(sql);
+  }
+
+  /** Runs fn in one IMMEDIATE transaction (nested calls join the outer one); rolls back on any throw. */
+  tx<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    try {
+      this.raw.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      throw translate(e);
+    }
+    this.depth++;
+    try {
+      const out = fn();
+      this.raw.exec('COMMIT');
+      return out;
+    } catch (e) {
+      try {
+        this.raw.exec('ROLLBACK');
+      } catch {
+        // the transaction may already be gone; nothing more to undo
+      }
+      throw translate(e);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  close(): void {
+    this.cache.clear();
+    if (this.raw.isOpen) this.raw.close();
+  }
+}
+
+/** SQLite "busy/locked" conditions are transient: the client should retry (503), never a 400. */
+function translate(e: unknown): unknown {
+  if (e instanceof MlflowError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/database is locked|SQLITE_BUSY|database is busy/i.test(msg)) {
+    return new MlflowError('TEMPORARILY_UNAVAILABLE', `Database is busy, retry later: ${msg}`);
+  }
+  return e;
+}

@@ -1,0 +1,236 @@
+import type { KeyValue, ViewType } from '../../../domain/entities/common.js';
+import { DEFAULT_WORKSPACE, type Experiment } from '../../../domain/entities/experiment.js';
+import { alreadyExists, invalidParam, MlflowError, notFound } from '../../../domain/errors.js';
+import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
+import { pushTo } from '../../group-by.js';
+import type { SearchResult } from '../../types.js';
+import { appendUriPath } from '../../uri-path.js';
+import type { Row, SqliteDb } from './sqlite-db.js';
+import { compileExperimentSearch } from './sqlite-search-experiments.js';
+
+interface ExperimentRow {
+  experiment_id: number;
+  workspace: string;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: 'active' | 'deleted';
+  creation_time: number;
+  last_update_time: number;
+}
+
+/** SQL experiment ids are integers; anything else cannot name an experiment. */
+export function parseExperimentId(id: string): number | null {
+  if (!/^\d{1,18}$/.test(id)) return null;
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+export function requireExperimentIds(ids: readonly string[]): number[] {
+  return ids.map((id) => {
+    const n = parseExperimentId(String(id));
+    if (n === null)
+      throw invalidParam(`Invalid experiment ID '${id}'. Experiment ID must be a valid integer.`);
+    return n;
+  });
+}
+
+function toExperiment(row: ExperimentRow, tags: KeyValue[]): Experiment {
+  return {
+    experiment_id: String(row.experiment_id),
+    name: row.name,
+    artifact_location: row.artifact_location,
+    lifecycle_stage: row.lifecycle_stage,
+    creation_time: row.creation_time,
+    last_update_time: row.last_update_time,
+    tags,
+    workspace: row.workspace,
+  };
+}
+
+export class SqliteExperiments {
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly defaultArtifactRoot: string,
+  ) {}
+
+  ensureDefaultExperiment(): void {
+    this.db.tx(() => {
+      if (this.db.get('SELECT 1 FROM experiments WHERE experiment_id = 0') !== undefined) return;
+      const now = Date.now();
+      this.db.run(
+        `INSERT INTO experiments (experiment_id, workspace, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+         VALUES (0, ?, 'Default', ?, 'active', ?, ?)`,
+        [DEFAULT_WORKSPACE, appendUriPath(this.defaultArtifactRoot, '0'), now, now],
+      );
+    });
+  }
+
+  create(input: { name: string; artifactLocation?: string; tags?: KeyValue[] }): string {
+    return this.db.tx(() => {
+      if (
+        this.db.get('SELECT 1 FROM experiments WHERE workspace = ? AND name = ?', [
+          DEFAULT_WORKSPACE,
+          input.name,
+        ])
+      ) {
+        throw alreadyExists(`Experiment(name=${input.name}) already exists.`);
+      }
+      const now = Date.now();
+      const { lastInsertRowid: id } = this.db.run(
+        `INSERT INTO experiments (workspace, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+         VALUES (?, ?, ?, 'active', ?, ?)`,
+        [DEFAULT_WORKSPACE, input.name, input.artifactLocation ?? '', now, now],
+      );
+      if (!input.artifactLocation) {
+        this.db.run('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?', [
+          appendUriPath(this.defaultArtifactRoot, String(id)),
+          id,
+        ]);
+      }
+      for (const t of input.tags ?? []) {
+        this.db.run('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)', [
+          id,
+          t.key,
+          t.value,
+        ]);
+      }
+      return String(id);
+    });
+  }
+
+  private row(id: string): ExperimentRow {
+    const n = parseExperimentId(id);
+    const row =
+      n === null
+        ? undefined
+        : this.db.get<ExperimentRow>('SELECT * FROM experiments WHERE experiment_id = ?', [n]);
+    if (row === undefined) throw notFound(`No Experiment with id=${id} exists`);
+    return row;
+  }
+
+  private tags(ids: number[]): Map<number, KeyValue[]> {
+    const out = new Map<number, KeyValue[]>();
+    if (ids.length === 0) return out;
+    const rows = this.db.all<{ experiment_id: number; key: string; value: string }>(
+      `SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN (${ids.map(() => '?').join(',')}) ORDER BY key`,
+      ids,
+    );
+    for (const r of rows) {
+      pushTo(out, r.experiment_id, { key: r.key, value: r.value });
+    }
+    return out;
+  }
+
+  get(id: string): Experiment {
+    const row = this.row(id);
+    return toExperiment(row, this.tags([row.experiment_id]).get(row.experiment_id) ?? []);
+  }
+
+  /** Active experiment or INVALID_PARAMETER_VALUE, as MLflow's SQL store checks before writes. */
+  requireActive(id: string): ExperimentRow {
+    const row = this.row(id);
+    if (row.lifecycle_stage !== 'active') {
+      throw invalidParam(
+        `The experiment ${row.experiment_id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+      );
+    }
+    return row;
+  }
+
+  getByName(name: string): Experiment | null {
+    const row = this.db.get<ExperimentRow>('SELECT * FROM experiments WHERE workspace = ? AND name = ?', [
+      DEFAULT_WORKSPACE,
+      name,
+    ]);
+    if (row === undefined) return null;
+    return toExperiment(row, this.tags([row.experiment_id]).get(row.experiment_id) ?? []);
+  }
+
+  delete(id: string): void {
+    this.db.tx(() => {
+      const row = this.row(id);
+      if (row.lifecycle_stage !== 'active') throw notFound(`No Experiment with id=${id} exists`);
+      const now = Date.now();
+      this.db.run(
+        `UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?`,
+        [now, row.experiment_id],
+      );
+      this.db.run(
+        `UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ? AND lifecycle_stage = 'active'`,
+        [now, row.experiment_id],
+      );
+    });
+  }
+
+  restore(id: string): void {
+    this.db.tx(() => {
+      const row = this.row(id);
+      if (row.lifecycle_stage !== 'deleted') throw notFound(`No Experiment with id=${id} exists`);
+      this.db.run(
+        `UPDATE experiments SET lifecycle_stage = 'active', last_update_time = ? WHERE experiment_id = ?`,
+        [Date.now(), row.experiment_id],
+      );
+      this.db.run(
+        `UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = ? AND lifecycle_stage = 'deleted'`,
+        [row.experiment_id],
+      );
+    });
+  }
+
+  rename(id: string, newName: string): void {
+    this.db.tx(() => {
+      const row = this.row(id);
+      if (row.lifecycle_stage !== 'active')
+        throw new MlflowError('INVALID_STATE', 'Cannot rename a non-active experiment.');
+      const clash = this.db.get<{ experiment_id: number }>(
+        'SELECT experiment_id FROM experiments WHERE workspace = ? AND name = ?',
+        [row.workspace, newName],
+      );
+      if (clash !== undefined && clash.experiment_id !== row.experiment_id) {
+        throw alreadyExists(`Experiment(name=${newName}) already exists.`);
+      }
+      this.db.run('UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?', [
+        newName,
+        Date.now(),
+        row.experiment_id,
+      ]);
+    });
+  }
+
+  setTag(id: string, tag: KeyValue): void {
+    this.db.tx(() => {
+      const row = this.requireActive(id);
+      this.db.run('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)', [
+        row.experiment_id,
+        tag.key,
+        tag.value,
+      ]);
+    });
+  }
+
+  deleteTag(id: string, key: string): void {
+    this.db.tx(() => {
+      const row = this.requireActive(id);
+      const r = this.db.run('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?', [
+        row.experiment_id,
+        key,
+      ]);
+      if (r.changes === 0) throw notFound(`No tag with name: ${key} in experiment with id ${id}`);
+    });
+  }
+
+  search(q: {
+    viewType: ViewType;
+    maxResults: number;
+    filter: Filter;
+    orderBy: readonly OrderTerm[];
+    offset: number;
+  }): SearchResult<Experiment> & { hasMore: boolean } {
+    const { sql, params } = compileExperimentSearch(q);
+    const rows = this.db.all<ExperimentRow & Row>(sql, params);
+    const hasMore = rows.length > q.maxResults;
+    const page = rows.slice(0, q.maxResults) as ExperimentRow[];
+    const tags = this.tags(page.map((r) => r.experiment_id));
+    return { items: page.map((r) => toExperiment(r, tags.get(r.experiment_id) ?? [])), hasMore };
+  }
+}

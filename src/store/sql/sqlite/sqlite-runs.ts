@@ -1,0 +1,346 @@
+import { randomUUID } from 'node:crypto';
+import type { KeyValue } from '../../../domain/entities/common.js';
+import { storedMetricValue } from '../../../domain/entities/metric.js';
+import {
+  type Dataset,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  TAG_RUN_NAME,
+} from '../../../domain/entities/run.js';
+import { invalidParam, notFound } from '../../../domain/errors.js';
+import { generateRunName } from '../../../domain/run-names.js';
+import type { LogBatchInput } from '../../types.js';
+import { appendUriPath } from '../../uri-path.js';
+import type { SqliteDb } from './sqlite-db.js';
+import type { SqliteExperiments } from './sqlite-experiments.js';
+import type { MetricKeys } from './sqlite-metric-keys.js';
+import { loadRuns, type RunRow, toRunInfo } from './sqlite-run-loader.js';
+
+/** Python's repr of the non-matching params list, as MLflow's log-batch error shows it. */
+function pyRepr(items: { key: string; old_value: string; new_value: string }[]): string {
+  const s = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return `[${items.map((i) => `{'key': ${s(i.key)}, 'old_value': ${s(i.old_value)}, 'new_value': ${s(i.new_value)}}`).join(', ')}]`;
+}
+
+export class SqliteRuns {
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly experiments: SqliteExperiments,
+    private readonly keys: MetricKeys,
+  ) {}
+
+  row(runId: string): RunRow {
+    const row = this.db.get<RunRow>('SELECT * FROM runs WHERE run_uuid = ?', [runId]);
+    if (row === undefined) throw notFound(`Run with id=${runId} not found`);
+    return row;
+  }
+
+  activeRow(runId: string): RunRow {
+    const row = this.row(runId);
+    if (row.lifecycle_stage !== 'active') {
+      throw invalidParam(
+        `The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+      );
+    }
+    return row;
+  }
+
+  create(input: {
+    experimentId: string;
+    userId: string;
+    startTime: number | null;
+    runName?: string;
+    tags: KeyValue[];
+  }): Run {
+    const runId = randomUUID().replaceAll('-', '');
+    const pk = this.db.tx(() => {
+      const exp = this.experiments.requireActive(input.experimentId);
+      const tags = [...input.tags];
+      const tagName = tags.findLast((t) => t.key === TAG_RUN_NAME)?.value;
+      if (input.runName && tagName && input.runName !== tagName) {
+        throw invalidParam(
+          `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.runName}', mlflow.runName='${tagName}').`,
+        );
+      }
+      const name = input.runName || tagName || generateRunName();
+      if (!tagName) tags.push({ key: TAG_RUN_NAME, value: name });
+      const { lastInsertRowid } = this.db.run(
+        `INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, deleted_time, lifecycle_stage, artifact_uri)
+         VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, NULL, 'active', ?)`,
+        [
+          runId,
+          exp.experiment_id,
+          name,
+          input.userId,
+          input.startTime,
+          appendUriPath(exp.artifact_location, runId, 'artifacts'),
+        ],
+      );
+      for (const t of tags) {
+        this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
+          lastInsertRowid,
+          t.key,
+          t.value,
+        ]);
+      }
+      return lastInsertRowid;
+    });
+    const row = this.db.get<RunRow>('SELECT * FROM runs WHERE run_pk = ?', [pk]);
+    return loadRuns(this.db, row ? [row] : [])[0]!;
+  }
+
+  get(runId: string): Run {
+    return loadRuns(this.db, [this.row(runId)])[0]!;
+  }
+
+  update(runId: string, patch: { status?: RunStatus; endTime?: number | null; runName?: string }): RunInfo {
+    return this.db.tx(() => {
+      const row = this.activeRow(runId);
+      if (patch.status !== undefined) row.status = patch.status;
+      if (patch.endTime !== undefined && patch.endTime !== null) row.end_time = patch.endTime;
+      if (patch.runName) {
+        row.name = patch.runName;
+        this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
+          row.run_pk,
+          TAG_RUN_NAME,
+          patch.runName,
+        ]);
+      }
+      this.db.run('UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_pk = ?', [
+        row.status,
+        row.end_time,
+        row.name,
+        row.run_pk,
+      ]);
+      return toRunInfo(row);
+    });
+  }
+
+  delete(runId: string): void {
+    this.db.tx(() => {
+      const row = this.row(runId);
+      this.db.run(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_pk = ?`, [
+        Date.now(),
+        row.run_pk,
+      ]);
+    });
+  }
+
+  restore(runId: string): void {
+    this.db.tx(() => {
+      const row = this.row(runId);
+      this.db.run(`UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_pk = ?`, [
+        row.run_pk,
+      ]);
+    });
+  }
+
+  /** One transaction: params (write-once), metrics (history + latest), logged-model metrics, tags. */
+  logBatch(runId: string, batch: LogBatchInput): void {
+    const keyIds = this.keys.ids(batch.metrics.map((m) => m.key));
+    this.db.tx(() => {
+      const run = this.activeRow(runId);
+      this.logParams(run, batch.params);
+      if (batch.metrics.length > 0) this.logMetrics(run, batch.metrics, keyIds);
+      for (const t of batch.tags) this.setTag(run, t);
+    });
+  }
+
+  private logParams(run: RunRow, params: KeyValue[]): void {
+    if (params.length === 0) return;
+    const conflicts: { key: string; old_value: string; new_value: string }[] = [];
+    const fresh: KeyValue[] = [];
+    for (const p of params) {
+      const old = this.db.get<{ value: string }>('SELECT value FROM params WHERE run_pk = ? AND key = ?', [
+        run.run_pk,
+        p.key,
+      ]);
+      if (old === undefined) fresh.push(p);
+      else if (old.value !== p.value)
+        conflicts.push({ key: p.key, old_value: old.value, new_value: p.value });
+    }
+    if (conflicts.length > 0) {
+      throw invalidParam(
+        `Changing param values is not allowed. Params were already logged='${pyRepr(conflicts)}' for run ID='${run.run_uuid}'.`,
+      );
+    }
+    for (const p of fresh) {
+      this.db.run('INSERT OR IGNORE INTO params (run_pk, key, value) VALUES (?, ?, ?)', [
+        run.run_pk,
+        p.key,
+        p.value,
+      ]);
+    }
+  }
+
+  /** The message MLflow's single log-parameter call gives for a conflicting value. */
+  logParam(runId: string, p: KeyValue): void {
+    this.db.tx(() => {
+      const run = this.activeRow(runId);
+      const old = this.db.get<{ value: string }>('SELECT value FROM params WHERE run_pk = ? AND key = ?', [
+        run.run_pk,
+        p.key,
+      ]);
+      if (old === undefined) {
+        this.db.run('INSERT INTO params (run_pk, key, value) VALUES (?, ?, ?)', [run.run_pk, p.key, p.value]);
+      } else if (old.value !== p.value) {
+        throw invalidParam(
+          `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old.value}' for run ID='${runId}'. Attempted logging new value '${p.value}'.`,
+        );
+      }
+    });
+  }
+
+  private logMetrics(run: RunRow, metrics: LogBatchInput['metrics'], keyIds: Map<string, number>): void {
+    const insert = this.db.stmt(
+      'INSERT OR IGNORE INTO metrics (run_pk, key_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    // The latest point per key in this batch: greatest (step, timestamp, value).
+    const latest = new Map<number, { step: number; timestamp: number; value: number; isNan: number }>();
+    for (const m of metrics) {
+      const keyId = keyIds.get(m.key)!;
+      const isNan = Number.isNaN(m.value) ? 1 : 0;
+      const value = isNan ? 0 : storedMetricValue(m.value);
+      insert.run(run.run_pk, keyId, m.step, m.timestamp, value, isNan);
+      const cur = latest.get(keyId);
+      if (
+        cur === undefined ||
+        m.step > cur.step ||
+        (m.step === cur.step &&
+          (m.timestamp > cur.timestamp || (m.timestamp === cur.timestamp && value > cur.value)))
+      ) {
+        latest.set(keyId, { step: m.step, timestamp: m.timestamp, value, isNan });
+      }
+    }
+    const upsert = this.db.stmt(
+      `INSERT INTO latest_metrics (run_pk, key_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_pk, key_id) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp,
+         value = excluded.value, is_nan = excluded.is_nan
+       WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+    );
+    for (const [keyId, l] of latest) upsert.run(run.run_pk, keyId, l.step, l.timestamp, l.value, l.isNan);
+    const modelPoints = metrics.filter((m) => m.model_id);
+    if (modelPoints.length > 0) {
+      const ins = this.db.stmt(
+        `INSERT OR REPLACE INTO logged_model_metrics (model_id, metric_name, timestamp, step, value, is_nan, run_id, dataset_name, dataset_digest)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM logged_models WHERE model_id = ?)`,
+      );
+      for (const m of modelPoints) {
+        const isNan = Number.isNaN(m.value) ? 1 : 0;
+        ins.run(
+          m.model_id!,
+          m.key,
+          m.timestamp,
+          m.step,
+          isNan ? 0 : storedMetricValue(m.value),
+          isNan,
+          run.run_uuid,
+          m.dataset_name ?? null,
+          m.dataset_digest ?? null,
+          m.model_id!,
+        );
+      }
+    }
+  }
+
+  private setTag(run: RunRow, t: KeyValue): void {
+    this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
+      run.run_pk,
+      t.key,
+      t.value,
+    ]);
+    if (t.key === TAG_RUN_NAME)
+      this.db.run('UPDATE runs SET name = ? WHERE run_pk = ?', [t.value, run.run_pk]);
+  }
+
+  deleteTag(runId: string, key: string): void {
+    this.db.tx(() => {
+      const run = this.activeRow(runId);
+      const r = this.db.run('DELETE FROM run_tags WHERE run_pk = ? AND key = ?', [run.run_pk, key]);
+      if (r.changes === 0) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+    });
+  }
+
+  logInputs(
+    runId: string,
+    datasets: { dataset: Dataset; tags: KeyValue[] }[],
+    models: { model_id: string }[],
+  ): void {
+    this.db.tx(() => {
+      const run = this.activeRow(runId);
+      for (const { dataset: d, tags } of datasets) {
+        this.db.run(
+          `INSERT OR IGNORE INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            randomUUID(),
+            run.experiment_id,
+            d.name,
+            d.digest,
+            d.source_type,
+            d.source,
+            d.schema ?? null,
+            d.profile ?? null,
+          ],
+        );
+        const ds = this.db.get<{ dataset_pk: number }>(
+          'SELECT dataset_pk FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?',
+          [run.experiment_id, d.name, d.digest],
+        )!;
+        const added = this.db.run('INSERT OR IGNORE INTO run_inputs (run_pk, dataset_pk) VALUES (?, ?)', [
+          run.run_pk,
+          ds.dataset_pk,
+        ]);
+        if (added.changes === 0) continue;
+        for (const t of tags) {
+          this.db.run(
+            'INSERT OR REPLACE INTO input_tags (run_pk, dataset_pk, name, value) VALUES (?, ?, ?, ?)',
+            [run.run_pk, ds.dataset_pk, t.key, t.value],
+          );
+        }
+      }
+      for (const m of models) {
+        this.db.run('INSERT OR IGNORE INTO run_model_inputs (run_pk, model_id) VALUES (?, ?)', [
+          run.run_pk,
+          m.model_id,
+        ]);
+      }
+    });
+  }
+
+  logOutputs(runId: string, models: { model_id: string; step: number }[]): void {
+    this.db.tx(() => {
+      const run = this.activeRow(runId);
+      for (const m of models) {
+        this.db.run('INSERT OR REPLACE INTO run_outputs (run_pk, model_id, step) VALUES (?, ?, ?)', [
+          run.run_pk,
+          m.model_id,
+          m.step,
+        ]);
+      }
+    });
+  }
+
+  searchDatasets(
+    experimentIds: number[],
+  ): { experiment_id: string; name: string; digest: string; context?: string }[] {
+    if (experimentIds.length === 0) return [];
+    const rows = this.db.all<{ experiment_id: number; name: string; digest: string; context: string | null }>(
+      `SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value AS context
+       FROM datasets d JOIN run_inputs ri ON ri.dataset_pk = d.dataset_pk
+       LEFT JOIN input_tags t ON t.run_pk = ri.run_pk AND t.dataset_pk = ri.dataset_pk AND t.name = 'mlflow.data.context'
+       WHERE d.experiment_id IN (${experimentIds.map(() => '?').join(',')}) LIMIT 1000`,
+      experimentIds,
+    );
+    return rows.map((r) => {
+      const o: { experiment_id: string; name: string; digest: string; context?: string } = {
+        experiment_id: String(r.experiment_id),
+        name: r.name,
+        digest: r.digest,
+      };
+      if (r.context !== null) o.context = r.context;
+      return o;
+    });
+  }
+}

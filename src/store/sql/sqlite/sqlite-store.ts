@@ -1,0 +1,247 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { KeyValue, ViewType } from '../../../domain/entities/common.js';
+import type { Experiment } from '../../../domain/entities/experiment.js';
+import type { LoggedModel, LoggedModelStatus } from '../../../domain/entities/logged-model.js';
+import type { Metric } from '../../../domain/entities/metric.js';
+import type { Dataset, Run, RunInfo, RunStatus } from '../../../domain/entities/run.js';
+import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
+import { decodeOffsetToken, encodeOffsetToken, encodePageToken } from '../../../domain/search/page-token.js';
+import type {
+  LogBatchInput,
+  LoggedModelOrder,
+  SearchResult,
+  StoreOptions,
+  TrackingStore,
+} from '../../types.js';
+import { SqliteDb } from './sqlite-db.js';
+import { requireExperimentIds, SqliteExperiments } from './sqlite-experiments.js';
+import { SqliteLoggedModels } from './sqlite-logged-models.js';
+import { MetricKeys } from './sqlite-metric-keys.js';
+import { SqliteMetrics } from './sqlite-metrics.js';
+import { ensureSchema } from './sqlite-migrate.js';
+import { loadRuns, type RunRow } from './sqlite-run-loader.js';
+import { SqliteRuns } from './sqlite-runs.js';
+import { compileRunSearch } from './sqlite-search-runs.js';
+
+/** `sqlite:///relative.db`, `sqlite:////abs/path.db`, `sqlite://` or `sqlite:///:memory:` → a file path. */
+export function sqliteFileFromUri(uri: string, cwd: string): string {
+  const m = /^sqlite:\/\/(\/?)(.*)$/.exec(uri);
+  if (m === null) throw new Error(`Not a SQLite URI: ${uri}`);
+  const rest = (m[2] ?? '').split('?')[0] ?? '';
+  if (rest === '' || rest === ':memory:') return ':memory:';
+  return path.isAbsolute(rest) ? rest : path.resolve(cwd, rest.startsWith('/') ? rest.slice(1) : rest);
+}
+
+/** The embedded SQLite store. Synchronous node:sqlite under an async interface; every write is one transaction. */
+export class SqliteStore implements TrackingStore {
+  readonly capabilities = { transactionalLogBatch: true } as const;
+  readonly db: SqliteDb;
+  private readonly experiments: SqliteExperiments;
+  private readonly runs: SqliteRuns;
+  private readonly metrics: SqliteMetrics;
+  private readonly models: SqliteLoggedModels;
+
+  constructor(file: string, uri: string, opts: StoreOptions) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new SqliteDb(file);
+    try {
+      ensureSchema(this.db, uri);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    const keys = new MetricKeys(this.db);
+    this.experiments = new SqliteExperiments(this.db, opts.defaultArtifactRoot);
+    this.runs = new SqliteRuns(this.db, this.experiments, keys);
+    this.metrics = new SqliteMetrics(this.db, this.runs, keys);
+    this.models = new SqliteLoggedModels(this.db, this.experiments);
+    this.experiments.ensureDefaultExperiment();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  // Experiments
+  async createExperiment(input: {
+    name: string;
+    artifactLocation?: string;
+    tags?: KeyValue[];
+  }): Promise<string> {
+    return this.experiments.create(input);
+  }
+  async getExperiment(id: string): Promise<Experiment> {
+    return this.experiments.get(id);
+  }
+  async getExperimentByName(name: string): Promise<Experiment | null> {
+    return this.experiments.getByName(name);
+  }
+  async deleteExperiment(id: string): Promise<void> {
+    this.experiments.delete(id);
+  }
+  async restoreExperiment(id: string): Promise<void> {
+    this.experiments.restore(id);
+  }
+  async renameExperiment(id: string, newName: string): Promise<void> {
+    this.experiments.rename(id, newName);
+  }
+  async setExperimentTag(id: string, tag: KeyValue): Promise<void> {
+    this.experiments.setTag(id, tag);
+  }
+  async deleteExperimentTag(id: string, key: string): Promise<void> {
+    this.experiments.deleteTag(id, key);
+  }
+  async searchExperiments(q: {
+    viewType: ViewType;
+    maxResults: number;
+    filter: Filter;
+    orderBy: readonly OrderTerm[];
+    pageToken?: string;
+  }): Promise<SearchResult<Experiment>> {
+    const offset = decodeOffsetToken(q.pageToken);
+    const { items, hasMore } = this.experiments.search({ ...q, offset });
+    return withToken(items, hasMore, offset);
+  }
+
+  // Runs
+  async createRun(input: {
+    experimentId: string;
+    userId: string;
+    startTime: number | null;
+    runName?: string;
+    tags: KeyValue[];
+  }): Promise<Run> {
+    return this.runs.create(input);
+  }
+  async getRun(runId: string): Promise<Run> {
+    return this.runs.get(runId);
+  }
+  async updateRun(
+    runId: string,
+    patch: { status?: RunStatus; endTime?: number | null; runName?: string },
+  ): Promise<RunInfo> {
+    return this.runs.update(runId, patch);
+  }
+  async deleteRun(runId: string): Promise<void> {
+    this.runs.delete(runId);
+  }
+  async restoreRun(runId: string): Promise<void> {
+    this.runs.restore(runId);
+  }
+  async logBatch(runId: string, batch: LogBatchInput): Promise<void> {
+    this.runs.logBatch(runId, batch);
+  }
+  async logParam(runId: string, param: KeyValue): Promise<void> {
+    this.runs.logParam(runId, param);
+  }
+  async deleteTag(runId: string, key: string): Promise<void> {
+    this.runs.deleteTag(runId, key);
+  }
+  async logInputs(
+    runId: string,
+    datasets: { dataset: Dataset; tags: KeyValue[] }[],
+    models: { model_id: string }[],
+  ): Promise<void> {
+    this.runs.logInputs(runId, datasets, models);
+  }
+  async logOutputs(runId: string, models: { model_id: string; step: number }[]): Promise<void> {
+    this.runs.logOutputs(runId, models);
+  }
+  async searchRuns(q: {
+    experimentIds: string[];
+    filter: Filter;
+    viewType: ViewType;
+    maxResults: number;
+    orderBy: readonly OrderTerm[];
+    pageToken?: string;
+  }): Promise<SearchResult<Run>> {
+    const offset = decodeOffsetToken(q.pageToken);
+    const experimentIds = requireExperimentIds(q.experimentIds);
+    if (experimentIds.length === 0) return { items: [] };
+    const { sql, params } = compileRunSearch({ ...q, experimentIds, limit: q.maxResults + 1, offset });
+    const rows = this.db.all<RunRow>(sql, params);
+    const hasMore = rows.length > q.maxResults;
+    return withToken(loadRuns(this.db, rows.slice(0, q.maxResults)), hasMore, offset);
+  }
+  async searchDatasets(experimentIds: string[]) {
+    return this.runs.searchDatasets(requireExperimentIds(experimentIds));
+  }
+
+  // Metrics
+  async getMetricHistory(
+    runId: string,
+    key: string,
+    page: { maxResults?: number; pageToken?: string },
+  ): Promise<SearchResult<Metric>> {
+    const offset = decodeOffsetToken(page.pageToken);
+    const { items, hasMore } = this.metrics.history(runId, key, offset, page.maxResults);
+    return withToken(items, hasMore, offset);
+  }
+  async getMetricHistoryBulk(runIds: string[], key: string, maxResults: number): Promise<Metric[]> {
+    return this.metrics.bulk(runIds, key, maxResults);
+  }
+  async getMetricHistoryBulkInterval(q: {
+    runIds: string[];
+    key: string;
+    startStep?: number;
+    endStep?: number;
+    maxResults: number;
+  }): Promise<Metric[]> {
+    return this.metrics.bulkInterval(q);
+  }
+
+  // Logged models
+  async createLoggedModel(input: {
+    experimentId: string;
+    name?: string;
+    modelType?: string;
+    sourceRunId?: string;
+    params: KeyValue[];
+    tags: KeyValue[];
+  }): Promise<LoggedModel> {
+    return this.models.create(input);
+  }
+  async getLoggedModel(modelId: string): Promise<LoggedModel> {
+    return this.models.get(modelId);
+  }
+  async finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel> {
+    return this.models.finalize(modelId, status);
+  }
+  async deleteLoggedModel(modelId: string): Promise<void> {
+    this.models.delete(modelId);
+  }
+  async setLoggedModelTags(modelId: string, tags: KeyValue[]): Promise<void> {
+    this.models.setTags(modelId, tags);
+  }
+  async deleteLoggedModelTag(modelId: string, key: string): Promise<void> {
+    this.models.deleteTag(modelId, key);
+  }
+  async logLoggedModelParams(modelId: string, params: KeyValue[]): Promise<void> {
+    this.models.logParams(modelId, params);
+  }
+  async searchLoggedModels(q: {
+    experimentIds: string[];
+    filter: Filter;
+    datasets: { dataset_name: string; dataset_digest?: string }[];
+    maxResults: number;
+    orderBy: readonly LoggedModelOrder[];
+    pageToken?: string;
+    tokenContext?: Readonly<Record<string, unknown>>;
+  }): Promise<SearchResult<LoggedModel>> {
+    const offset = decodeOffsetToken(q.pageToken, q.tokenContext);
+    const experimentIds = requireExperimentIds(q.experimentIds);
+    const { items, hasMore } = this.models.search({ ...q, experimentIds, offset });
+    const out: SearchResult<LoggedModel> = { items };
+    if (hasMore) out.nextPageToken = encodePageToken({ ...q.tokenContext, offset: offset + items.length });
+    return out;
+  }
+}
+
+function withToken<T>(items: T[], hasMore: boolean, offset: number): SearchResult<T> {
+  return hasMore ? { items, nextPageToken: encodeOffsetToken(offset + items.length) } : { items };
+}
+
+export function openSqliteStore(uri: string, opts: StoreOptions & { cwd: string }): SqliteStore {
+  return new SqliteStore(sqliteFileFromUri(uri, opts.cwd), uri, opts);
+}

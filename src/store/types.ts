@@ -1,0 +1,148 @@
+import type { KeyValue, ViewType } from '../domain/entities/common.js';
+import type { Experiment } from '../domain/entities/experiment.js';
+import type { LoggedModel, LoggedModelStatus } from '../domain/entities/logged-model.js';
+import type { Metric } from '../domain/entities/metric.js';
+import type { Dataset, Run, RunInfo, RunStatus } from '../domain/entities/run.js';
+import type { Filter, OrderTerm } from '../domain/search/ast.js';
+
+/**
+ * The one store interface. Stores enforce integrity only (existence, uniqueness, lifecycle, write-once params);
+ * input shape and limits are validated once at the API boundary. Every method is atomic: it either applies
+ * completely or writes nothing.
+ */
+
+export interface SearchResult<T> {
+  items: T[];
+  nextPageToken?: string;
+}
+
+export interface ExperimentStore {
+  createExperiment(input: { name: string; artifactLocation?: string; tags?: KeyValue[] }): Promise<string>;
+  getExperiment(experimentId: string): Promise<Experiment>;
+  /** null when no experiment has that name (deleted ones included in the lookup). */
+  getExperimentByName(name: string): Promise<Experiment | null>;
+  deleteExperiment(experimentId: string): Promise<void>;
+  restoreExperiment(experimentId: string): Promise<void>;
+  renameExperiment(experimentId: string, newName: string): Promise<void>;
+  setExperimentTag(experimentId: string, tag: KeyValue): Promise<void>;
+  deleteExperimentTag(experimentId: string, key: string): Promise<void>;
+  searchExperiments(q: {
+    viewType: ViewType;
+    maxResults: number;
+    filter: Filter;
+    orderBy: readonly OrderTerm[];
+    pageToken?: string;
+  }): Promise<SearchResult<Experiment>>;
+}
+
+export interface LogBatchInput {
+  metrics: Metric[];
+  params: KeyValue[];
+  tags: KeyValue[];
+}
+
+export interface RunStore {
+  createRun(input: {
+    experimentId: string;
+    userId: string;
+    startTime: number | null;
+    runName?: string;
+    tags: KeyValue[];
+  }): Promise<Run>;
+  getRun(runId: string): Promise<Run>;
+  updateRun(
+    runId: string,
+    patch: { status?: RunStatus; endTime?: number | null; runName?: string },
+  ): Promise<RunInfo>;
+  deleteRun(runId: string): Promise<void>;
+  restoreRun(runId: string): Promise<void>;
+  /** Atomic: params (write-once), metrics (history + latest), tags; all or nothing. */
+  logBatch(runId: string, batch: LogBatchInput): Promise<void>;
+  /** Single write-once param (log-parameter); same value again is a no-op, a different one an error. */
+  logParam(runId: string, param: KeyValue): Promise<void>;
+  deleteTag(runId: string, key: string): Promise<void>;
+  logInputs(
+    runId: string,
+    datasets: { dataset: Dataset; tags: KeyValue[] }[],
+    models: { model_id: string }[],
+  ): Promise<void>;
+  logOutputs(runId: string, models: { model_id: string; step: number }[]): Promise<void>;
+  searchRuns(q: {
+    experimentIds: string[];
+    filter: Filter;
+    viewType: ViewType;
+    maxResults: number;
+    orderBy: readonly OrderTerm[];
+    pageToken?: string;
+  }): Promise<SearchResult<Run>>;
+  /** Dataset summaries for the UI's ajax search-datasets. */
+  searchDatasets(
+    experimentIds: string[],
+  ): Promise<{ experiment_id: string; name: string; digest: string; context?: string }[]>;
+}
+
+export interface MetricStore {
+  /** maxResults undefined means everything. Ordered by timestamp, step, value. */
+  getMetricHistory(
+    runId: string,
+    key: string,
+    page: { maxResults?: number; pageToken?: string },
+  ): Promise<SearchResult<Metric>>;
+  getMetricHistoryBulk(runIds: string[], key: string, maxResults: number): Promise<Metric[]>;
+  getMetricHistoryBulkInterval(q: {
+    runIds: string[];
+    key: string;
+    startStep?: number;
+    endStep?: number;
+    maxResults: number;
+  }): Promise<Metric[]>;
+}
+
+export interface LoggedModelStore {
+  createLoggedModel(input: {
+    experimentId: string;
+    name?: string;
+    modelType?: string;
+    sourceRunId?: string;
+    params: KeyValue[];
+    tags: KeyValue[];
+  }): Promise<LoggedModel>;
+  getLoggedModel(modelId: string): Promise<LoggedModel>;
+  finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel>;
+  deleteLoggedModel(modelId: string): Promise<void>;
+  setLoggedModelTags(modelId: string, tags: KeyValue[]): Promise<void>;
+  deleteLoggedModelTag(modelId: string, key: string): Promise<void>;
+  logLoggedModelParams(modelId: string, params: KeyValue[]): Promise<void>;
+  searchLoggedModels(q: {
+    experimentIds: string[];
+    filter: Filter;
+    datasets: { dataset_name: string; dataset_digest?: string }[];
+    maxResults: number;
+    orderBy: readonly LoggedModelOrder[];
+    pageToken?: string;
+    /** Request fields the page token must carry and match (MLflow checks experiment ids, filter, order). */
+    tokenContext?: Readonly<Record<string, unknown>>;
+  }): Promise<SearchResult<LoggedModel>>;
+}
+
+export interface LoggedModelOrder {
+  field_name: string;
+  ascending: boolean;
+  dataset_name?: string;
+  dataset_digest?: string;
+}
+
+export interface StoreCapabilities {
+  /** log-batch applies params, metrics and tags in one transaction. */
+  readonly transactionalLogBatch: boolean;
+}
+
+export interface TrackingStore extends ExperimentStore, RunStore, MetricStore, LoggedModelStore {
+  readonly capabilities: StoreCapabilities;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** Where new experiments put their artifacts, e.g. `mlflow-artifacts:/` or an absolute path. */
+  defaultArtifactRoot: string;
+}
