@@ -1,7 +1,7 @@
 /**
- * The version /version reports. The Python client parses it with packaging.Version and enables OTLP span export
- * only for >= 3.4; mltrack reports the MLflow API level it implements. OTLP arrives with tracing, so until then
- * it reports 3.3 and the client sends traces through the artifact path.
+ * The MLflow version /version reports: the client release the compatibility tests pin. The Python client turns on
+ * OTLP span export for servers >= 3.4; until tracing lands, POST /v1/traces answers 501 with the message that makes
+ * the client switch span export off (see api/app.ts).
  */
-export const VERSION = '3.3.2';
+export const VERSION = '3.17.2';
 export const MLTRACK_VERSION = '0.1.0';

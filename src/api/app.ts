@@ -35,6 +35,13 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     logController: new QuietRequests(),
     forceCloseConnections: false,
     routerOptions: { maxParamLength: 2048 },
+    // Malformed URLs (e.g. a bad percent escape) are client mistakes: MLflow's JSON error, never a bare 400/500.
+    frameworkErrors: (err, _req, reply) => {
+      (reply as FastifyReply)
+        .code(400)
+        .type('application/json')
+        .send(errorBody('INVALID_PARAMETER_VALUE', err.message));
+    },
   });
 
   // Every body arrives raw; JSON routes parse it themselves (MLflow's rules: empty body = {}, a JSON string
@@ -60,6 +67,12 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
 
   app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
   app.get('/version', async (_req, reply) => reply.type('text/plain').send(VERSION));
+  app.post('/v1/traces', async (_req, reply) =>
+    reply
+      .code(501)
+      .type('application/json')
+      .send(errorBody('NOT_IMPLEMENTED', 'REST OTLP span logging is not supported by mltrack yet.')),
+  );
 
   for (const route of routeTable) mountJsonRoute(app, route, deps);
   await registerArtifactRoutes(app, deps);

@@ -37,7 +37,10 @@ async function errorOf(p: Promise<unknown>): Promise<MlflowError> {
 
 describe('LocalArtifactRepo.write', () => {
   it('creates directories and writes a stream, leaving no temp files', async () => {
-    const { size } = await repo.write('1/run/artifacts/dir/a.txt', Readable.from([Buffer.from('he'), Buffer.from('llo')]));
+    const { size } = await repo.write(
+      '1/run/artifacts/dir/a.txt',
+      Readable.from([Buffer.from('he'), Buffer.from('llo')]),
+    );
     expect(size).toBe(5);
     expect(await readFile(path.join(root, '1/run/artifacts/dir/a.txt'), 'utf8')).toBe('hello');
     expect(await readdir(path.join(root, '1/run/artifacts/dir'))).toEqual(['a.txt']);
