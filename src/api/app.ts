@@ -13,6 +13,7 @@ import type { Fields } from './request-fields.js';
 import type { AppDeps, JsonRoute } from './route.js';
 import { registerArtifactRoutes } from './routes/artifacts.js';
 import { routeTable } from './routes/index.js';
+import { installSecurity } from './security.js';
 
 /** No per-request log lines: at thousands of requests per second they cost more than the work. Errors still log. */
 class QuietRequests extends LogController {
@@ -55,6 +56,11 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     return payload;
   });
 
+  installSecurity(app, {
+    allowedHosts: deps.config.allowedHosts,
+    corsAllowedOrigins: deps.config.corsAllowedOrigins,
+    disabled: deps.config.disableSecurityMiddleware,
+  });
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) => {
     reply

@@ -27,6 +27,15 @@ program
   .option('--no-serve-artifacts', 'disable the artifact proxy')
   .option('-h, --host <host>', 'address to listen on (default 127.0.0.1; env MLFLOW_HOST)')
   .option('-p, --port <port>', 'port to listen on (default 5000; env MLFLOW_PORT)')
+  .option(
+    '--allowed-hosts <hosts>',
+    'extra allowed Host headers, comma-separated (env MLFLOW_SERVER_ALLOWED_HOSTS)',
+  )
+  .option(
+    '--cors-allowed-origins <origins>',
+    'allowed cross-origin origins (env MLFLOW_SERVER_CORS_ALLOWED_ORIGINS)',
+  )
+  .option('--disable-security-middleware', 'turn off the Host and Origin checks')
   .helpOption('--help', 'display help for command')
   .action(async (opts: Record<string, unknown>) => {
     await runServer(opts);

@@ -12,6 +12,9 @@ export async function runServer(opts: Record<string, unknown>): Promise<void> {
   set('artifactsDestination', str('artifactsDestination'));
   set('host', str('host'));
   set('port', str('port'));
+  set('allowedHosts', str('allowedHosts'));
+  set('corsAllowedOrigins', str('corsAllowedOrigins'));
+  if (opts.disableSecurityMiddleware === true) flags.disableSecurityMiddleware = true;
   // commander sets serveArtifacts=false for --no-serve-artifacts and true for --serve-artifacts
   if (typeof opts.serveArtifacts === 'boolean' && process.argv.some((a) => a.endsWith('serve-artifacts'))) {
     flags.serveArtifacts = opts.serveArtifacts;

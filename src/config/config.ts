@@ -13,6 +13,10 @@ export interface ServerConfig {
   /** MLFLOW_TRUNCATE_LONG_VALUES: over-long param/tag values are truncated instead of rejected. */
   readonly truncateLongValues: boolean;
   readonly logLevel: string;
+  /** Security middleware (Host allowlist, cross-origin block), as `mlflow server`'s flags. */
+  readonly allowedHosts: readonly string[];
+  readonly corsAllowedOrigins: readonly string[];
+  readonly disableSecurityMiddleware: boolean;
   /** Working directory relative paths resolve against (artifact locations). */
   readonly cwd: string;
 }
@@ -24,6 +28,9 @@ export interface ServerFlags {
   defaultArtifactRoot?: string;
   artifactsDestination?: string;
   serveArtifacts?: boolean;
+  allowedHosts?: string;
+  corsAllowedOrigins?: string;
+  disableSecurityMiddleware?: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,6 +38,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 function envBool(v: string | undefined, dflt: boolean): boolean {
   if (v === undefined || v === '') return dflt;
   return ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
+}
+
+function csv(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 }
 
 export function parseServerConfig(
@@ -62,6 +76,10 @@ export function parseServerConfig(
     serveArtifacts,
     truncateLongValues: envBool(env.MLFLOW_TRUNCATE_LONG_VALUES, true),
     logLevel: env.MLTRACK_LOG_LEVEL ?? 'info',
+    allowedHosts: csv(flags.allowedHosts ?? env.MLFLOW_SERVER_ALLOWED_HOSTS),
+    corsAllowedOrigins: csv(flags.corsAllowedOrigins ?? env.MLFLOW_SERVER_CORS_ALLOWED_ORIGINS),
+    disableSecurityMiddleware:
+      flags.disableSecurityMiddleware ?? envBool(env.MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE, false),
     cwd,
   });
 }

@@ -1,0 +1,135 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+
+/** A free loopback TCP port (tiny race window until the child binds it; fine on a quiet machine). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS / VmHWM of a Linux process in MB (NaN when /proc is unavailable). */
+export function memOf(pid: number): { rssMB: number; hwmMB: number } {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)\\s+kB`, 'm').exec(s)?.[1] ?? Number.NaN);
+    return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
+  } catch {
+    return { rssMB: Number.NaN, hwmMB: Number.NaN };
+  }
+}
+
+function getStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(1000, () => req.destroy());
+  });
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  pid: number;
+  baseUrl: string;
+  /** Milliseconds from spawn() to the first 200 on the health path. */
+  startupMs: number;
+  /** Last lines the child wrote (for error messages). */
+  tail(): string;
+  /** SIGTERM, wait for exit (SIGKILL after 10 s). */
+  stop(): Promise<void>;
+}
+
+export interface SpawnSpec {
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  port: number;
+  healthPath: string;
+  startTimeoutMs?: number;
+}
+
+/** Spawns a server process and polls its health endpoint every 5 ms until it answers 200. */
+export async function spawnServer(spec: SpawnSpec): Promise<Spawned> {
+  const t0 = performance.now();
+  const child = spawn(spec.cmd, spec.args, {
+    cwd: spec.cwd,
+    env: { ...process.env, ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out = (out + b.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = child.exitCode !== null;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const baseUrl = `http://127.0.0.1:${spec.port}`;
+  const deadline = t0 + (spec.startTimeoutMs ?? 30000);
+  for (;;) {
+    if (exited) throw new Error(`server exited during start-up: ${spec.cmd} ${spec.args.join(' ')}\n${out}`);
+    if ((await getStatus(baseUrl + spec.healthPath)) === 200) break;
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not become healthy in time\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const startupMs = performance.now() - t0;
+  return {
+    child,
+    pid: child.pid!,
+    baseUrl,
+    startupMs,
+    tail: () => out,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Samples VmRSS of a process at a fixed interval until stopped. */
+export class RssSampler {
+  private readonly samples: number[] = [];
+  private readonly timer: NodeJS.Timeout;
+  constructor(
+    private readonly pid: number,
+    intervalMs = 100,
+  ) {
+    this.timer = setInterval(() => {
+      const m = memOf(this.pid).rssMB;
+      if (!Number.isNaN(m)) this.samples.push(m);
+    }, intervalMs);
+    this.timer.unref();
+  }
+  /** Stops sampling; returns the samples (MB). */
+  stop(): number[] {
+    clearInterval(this.timer);
+    const m = memOf(this.pid).rssMB;
+    if (!Number.isNaN(m)) this.samples.push(m);
+    return this.samples;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

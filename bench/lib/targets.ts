@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, type Spawned, spawnServer } from './proc.js';
+
+/** Repository root, from dist/bench/lib/ (compiled) or bench/lib/ (sources): both are two levels down. */
+export const REPO_ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  import.meta.url.includes('/dist/') ? '../../..' : '../..',
+);
+
+export interface TargetContext {
+  port: number;
+  /** SQLite database file (absolute). */
+  dbFile: string;
+  /** Artifact folder (absolute). */
+  artifactDir: string;
+}
+
+/**
+ * A server under test: how to start it and where it answers. The load generator only needs `baseUrl`, so any
+ * MLflow-compatible server fits. Extension point for the side-by-side peers (benchmarks.md §6.0), e.g.
+ *
+ *   { name: 'fasttrackml', backend: 'sqlite', healthPath: '/health',
+ *     command: (c) => ({ cmd: 'v-fml/bin/fml', args: ['server', '-a', `127.0.0.1:${c.port}`, '-d', `sqlite://${c.dbFile}`] }) }
+ *   { name: 'mlflow', backend: 'sqlite', healthPath: '/health',
+ *     command: (c) => ({ cmd: 'v-mlflow/bin/mlflow', args: ['server', '--host', '127.0.0.1', '--port', String(c.port),
+ *       '--backend-store-uri', `sqlite:///${c.dbFile}`, '--workers', '4'] }) }
+ *
+ * W4 seeds by writing mltrack's schema directly; a peer needs its own `seed` (its schema, or over HTTP untimed).
+ */
+export interface Target {
+  name: string;
+  backend: string;
+  healthPath: string;
+  command(ctx: TargetContext): { cmd: string; args: string[]; env?: NodeJS.ProcessEnv };
+}
+
+export const mltrackTarget: Target = {
+  name: 'mltrack',
+  backend: 'sqlite',
+  healthPath: '/health',
+  command: (c) => ({
+    cmd: process.execPath,
+    args: [
+      path.join(REPO_ROOT, 'bin/mltrack.js'),
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(c.port),
+      '--backend-store-uri',
+      `sqlite:///${c.dbFile}`,
+      '--artifacts-destination',
+      c.artifactDir,
+    ],
+  }),
+};
+
+/** The HTTP+JSON floor: fastify parsing the same bodies and answering `{}` (bench/noop-server.ts). */
+export const noopTarget: Target = {
+  name: 'floor:fastify-noop',
+  backend: 'none',
+  healthPath: '/health',
+  command: (c) => ({
+    cmd: process.execPath,
+    args: [path.join(REPO_ROOT, 'dist/bench/noop-server.js'), '--port', String(c.port)],
+  }),
+};
+
+export interface RunningTarget extends Spawned {
+  target: Target;
+}
+
+export async function startTarget(
+  target: Target,
+  ctx: Omit<TargetContext, 'port'>,
+): Promise<RunningTarget> {
+  const port = await freePort();
+  const { cmd, args, env } = target.command({ ...ctx, port });
+  const spec: Parameters<typeof spawnServer>[0] = { cmd, args, port, healthPath: target.healthPath };
+  if (env !== undefined) spec.env = env;
+  const s = await spawnServer(spec);
+  return { ...s, target };
+}
