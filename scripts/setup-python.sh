@@ -69,7 +69,11 @@ fi
 if [[ ! -x "$VPY" ]]; then
   echo "setup-python: creating virtualenv at $VENV_DIR ($("$PYTHON" --version 2>&1))"
   rm -rf "$VENV_DIR"
-  "$PYTHON" -m venv "$VENV_DIR"
+  if ! "$PYTHON" -m venv "$VENV_DIR"; then
+    rm -rf "$VENV_DIR"
+    echo "setup-python: '$PYTHON -m venv' failed; on Debian/Ubuntu install the python3-venv package" >&2
+    exit 1
+  fi
 fi
 
 echo "setup-python: installing ${REQUIREMENTS[*]}"

@@ -10,6 +10,8 @@ export interface BenchEnv {
   os: string;
   /** Client and server share the same cores (true on a single machine). */
   sharedCores: boolean;
+  /** 1-minute load average when the run started (other sessions may share this machine). */
+  load1AtStart: number;
 }
 
 export function benchEnv(): BenchEnv {
@@ -25,5 +27,6 @@ export function benchEnv(): BenchEnv {
     memGB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     sharedCores: true,
+    load1AtStart: Math.round(os.loadavg()[0]! * 100) / 100,
   };
 }

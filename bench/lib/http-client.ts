@@ -61,7 +61,8 @@ export class HttpClient {
   async json<T>(path: string, body: unknown): Promise<T> {
     const r = await this.request('POST', path, JSON.stringify(body), true);
     const text = r.body?.toString('utf8') ?? '';
-    if (r.status < 200 || r.status >= 300) throw new Error(`POST ${path} → ${r.status}: ${text.slice(0, 300)}`);
+    if (r.status < 200 || r.status >= 300)
+      throw new Error(`POST ${path} → ${r.status}: ${text.slice(0, 300)}`);
     return JSON.parse(text) as T;
   }
 

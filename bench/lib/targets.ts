@@ -71,10 +71,7 @@ export interface RunningTarget extends Spawned {
   target: Target;
 }
 
-export async function startTarget(
-  target: Target,
-  ctx: Omit<TargetContext, 'port'>,
-): Promise<RunningTarget> {
+export async function startTarget(target: Target, ctx: Omit<TargetContext, 'port'>): Promise<RunningTarget> {
   const port = await freePort();
   const { cmd, args, env } = target.command({ ...ctx, port });
   const spec: Parameters<typeof spawnServer>[0] = { cmd, args, port, healthPath: target.healthPath };

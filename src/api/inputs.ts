@@ -28,6 +28,26 @@ export function maxResults(f: Fields, dflt: number | undefined, max: number, nam
   return n;
 }
 
+/** Every repeated input is bounded: a list longer than `max` is a client mistake. */
+export function bounded<T>(list: T[], name: string, max: number): T[] {
+  if (list.length > max) throw invalidParam(`'${name}' can hold at most ${max} entries; got ${list.length}.`);
+  return list;
+}
+
+/** An int64 that must stay exact: a safe integer (JSON number or numeric string). */
+function exactInt(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** A model output step (`runs/outputs`): an exact integer, default 0. */
+export function outputStep(v: unknown, path: string): number {
+  const step = exactInt(v ?? 0);
+  if (step === undefined)
+    throw invalidParam(invalidValue(path, v, 'Step must be a valid long (64-bit integer).'));
+  return step;
+}
+
 /** A run tag: key rules, value truncated to 8000 (or rejected when truncation is off). */
 export function runTag(kv: KeyValue, path: string, truncate: boolean): KeyValue {
   validateKey(kv.key, path ? `${path}.key` : 'key');
@@ -85,9 +105,8 @@ export function metricFrom(o: Fields, path: string): Metric {
     );
   }
   if (o.timestamp === undefined || o.timestamp === null) throw invalidParam(missingValue(p('timestamp')));
-  const timestamp =
-    typeof o.timestamp === 'string' && /^-?\d+$/.test(o.timestamp) ? Number(o.timestamp) : o.timestamp;
-  if (typeof timestamp !== 'number' || !Number.isInteger(timestamp) || timestamp < 0) {
+  const timestamp = exactInt(o.timestamp);
+  if (timestamp === undefined || timestamp < 0) {
     throw invalidParam(
       invalidValue(
         p('timestamp'),
@@ -96,9 +115,8 @@ export function metricFrom(o: Fields, path: string): Metric {
       ),
     );
   }
-  const rawStep = o.step ?? 0;
-  const step = typeof rawStep === 'string' && /^-?\d+$/.test(rawStep) ? Number(rawStep) : rawStep;
-  if (typeof step !== 'number' || !Number.isInteger(step)) {
+  const step = exactInt(o.step ?? 0);
+  if (step === undefined) {
     throw invalidParam(
       invalidValue(
         p('step'),

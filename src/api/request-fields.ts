@@ -11,9 +11,21 @@ const missing = (name: string) =>
     `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`,
   );
 
+/** JSON of a rejected value for an error message: bounded in size, safe on hostile nesting. */
+export function preview(value: unknown): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(value);
+  } catch {
+    s = undefined;
+  }
+  if (s === undefined) return String(typeof value);
+  return s.length > 200 ? `${s.slice(0, 200)}...` : s;
+}
+
 const badType = (name: string, value: unknown, expected: string) =>
   invalidParam(
-    `Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied. Hint: Value was of type '${jsType(value)}'. See the API docs for more information about request parameters.${expected ? '' : ''}`,
+    `Invalid value ${preview(value)} for parameter '${name}' supplied. Hint: Value was of type '${jsType(value)}'. See the API docs for more information about request parameters.${expected ? '' : ''}`,
   );
 
 function jsType(v: unknown): string {
@@ -36,7 +48,7 @@ export function optString(f: Fields, name: string): string | undefined {
   const v = single(f, name);
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  // The query string only carries strings; in a JSON body protobuf rejects a number for a string field.
   throw badType(name, v, 'string');
 }
 
@@ -50,8 +62,11 @@ export function reqString(f: Fields, name: string): string {
 export function optInt(f: Fields, name: string): number | undefined {
   const v = single(f, name);
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v)) return Number.parseInt(v, 10);
+  // int64 fields: mltrack keeps them exact, so values beyond ±(2^53-1) are refused rather than rounded.
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v) && Number.isSafeInteger(Number.parseInt(v, 10))) {
+    return Number.parseInt(v, 10);
+  }
   throw badType(name, v, 'int');
 }
 
@@ -132,7 +147,7 @@ export function optEnum<T extends string>(
     const hit = values.find((x) => x === v) ?? values.find((x) => x.toUpperCase() === v.toUpperCase());
     if (hit !== undefined) return hit;
   }
-  throw invalidParam(`Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied.`);
+  throw invalidParam(`Invalid value ${preview(v)} for parameter '${name}' supplied.`);
 }
 
 /** Key/value list (tags, params): every element needs a key. */
@@ -145,9 +160,8 @@ export function keyValues(f: Fields, name: string, requireValue = false): { key:
       if (requireValue) throw missing(`${name}[${i}].value`);
       return { key, value: '' };
     }
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
-      throw badType(`${name}[${i}].value`, value, 'string');
-    return { key, value: String(value) };
+    if (typeof value !== 'string') throw badType(`${name}[${i}].value`, value, 'string');
+    return { key, value };
   });
 }
 

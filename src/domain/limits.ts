@@ -30,6 +30,10 @@ export const limits = {
   bulkRunIdsMax: 100,
   bulkHistoryMax: 25000,
   filterStringMax: 100000,
+  /** Comparisons in one filter (SQL expression depth grows with each AND). */
+  filterClausesMax: 500,
+  /** Values in one IN list, experiment ids in one search, datasets in one logged-model search. */
+  listValuesMax: 10000,
   pageTokenMax: 4096,
   orderByMax: 20,
   requestBodyMax: 64 * 1024 * 1024,

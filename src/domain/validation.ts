@@ -13,7 +13,12 @@ function dumps(v: unknown): string {
   if (v === undefined || v === null) return 'null';
   if (typeof v === 'number' && !Number.isFinite(v))
     return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-  return JSON.stringify(v);
+  try {
+    const s = JSON.stringify(v) ?? String(v);
+    return s.length > 200 ? `${s.slice(0, 200)}...` : s;
+  } catch {
+    return typeof v;
+  }
 }
 
 export function invalidValue(path: string, value: unknown, message?: string): string {

@@ -43,7 +43,7 @@ os.environ.pop("MLFLOW_EXPERIMENT_NAME", None)
 os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
 os.environ.pop("MLFLOW_RUN_ID", None)
 
-from helpers import TARGET, expect_mlflow_error, unique  # noqa: E402
+from compat_helpers import TARGET, unique  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if TARGET not in ("mltrack", "mlflow"):
@@ -64,6 +64,17 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     return f"compat target: {TARGET}"
+
+
+# Tail of the server's output, kept when the server is stopped; shown if anything failed.
+_SERVER_LOG_TAIL: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _SERVER_LOG_TAIL and (terminalreporter.stats.get("failed") or terminalreporter.stats.get("error")):
+        terminalreporter.section(f"server output (tail, COMPAT_TARGET={TARGET})")
+        for chunk in _SERVER_LOG_TAIL:
+            terminalreporter.write_line(chunk)
 
 
 # --- server process -------------------------------------------------------------------------------
@@ -112,18 +123,23 @@ def _read_tail(path: Path, limit: int = 8000) -> str:
     return data[-limit:].decode("utf-8", "replace")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    # The server runs in its own process group (start_new_session) so that workers spawned by
-    # `mlflow server` (uvicorn) are stopped too.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
+def _stop(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
+    """SIGTERM the server's process group, then SIGKILL whatever is left after `grace_s`.
+
+    The server runs in its own process group (start_new_session=True), so the workers that
+    `mlflow server` spawns (uvicorn, job runner) are stopped with it.
+    """
+    if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+    # Stragglers in the group (or the main process itself if it ignored SIGTERM).
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
 
 
@@ -186,6 +202,13 @@ def server_url():
                 os.environ["MLFLOW_TRACKING_URI"] = old_uri
     finally:
         _stop(proc)
+        _SERVER_LOG_TAIL[:] = [
+            f"command: {' '.join(cmd)}",
+            "--- stderr ---",
+            _read_tail(stderr_path, 6000),
+            "--- stdout ---",
+            _read_tail(stdout_path, 6000),
+        ]
         if os.environ.get("COMPAT_KEEP_TMP") != "1":
             shutil.rmtree(tmp, ignore_errors=True)
         else:
@@ -226,8 +249,3 @@ def client(server_url):
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=server_url)
-
-
-@pytest.fixture
-def expect_error():
-    return expect_mlflow_error

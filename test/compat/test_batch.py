@@ -4,7 +4,7 @@ import math
 
 import mlflow
 import requests
-from helpers import expect_mlflow_error, mltrack_only, now_ms
+from compat_helpers import expect_mlflow_error, mltrack_only, now_ms
 from mlflow.entities import Metric, Param, RunTag
 
 

@@ -6,7 +6,7 @@ import time
 
 import mlflow
 import pytest
-from helpers import expect_mlflow_error, now_ms
+from compat_helpers import expect_mlflow_error, now_ms
 from mlflow.entities import Metric, RunStatus, ViewType
 
 MISSING_RUN = "0123456789abcdef0123456789abcdef"

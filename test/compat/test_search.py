@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import mlflow
 import pandas as pd
 import pytest
-from helpers import expect_mlflow_error, unique
+from compat_helpers import expect_mlflow_error, unique
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
@@ -86,7 +86,12 @@ def test_run_contents_in_search_results(client, runs):
         ("metrics.acc >= 0.7", {"alpha", "beta", "delta"}),
         ("metrics.acc = 0.9", {"alpha"}),
         ("metrics.acc != 0.9", {"beta", "gamma", "delta"}),  # runs without the metric never match
+        # NaN (gamma's acc, beta's loss) compares like IEEE NaN: it matches only "!=".
         ("metrics.loss <= 0.5", {"alpha", "Alpha-2"}),
+        ("metrics.loss != 0.1", {"beta", "Alpha-2"}),
+        ("metrics.acc <= 0", set()),
+        ("metrics.acc = 0", set()),
+        ("metrics.acc > -1", {"alpha", "beta", "delta"}),
         ("metrics.acc < 0.85 AND metrics.acc > 0.75", {"delta"}),
         ("metric.acc > 0.85", {"alpha"}),
         ("metrics.`acc` > 0.85", {"alpha"}),

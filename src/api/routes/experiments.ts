@@ -5,7 +5,7 @@ import { invalidParam, notFound } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { parseExperimentFilter, parseExperimentOrderBy } from '../../domain/search/experiments.js';
 import { validateExperimentName } from '../../domain/validation.js';
-import { experimentTag, maxResults } from '../inputs.js';
+import { bounded, experimentTag, maxResults } from '../inputs.js';
 import { keyValues, optEnum, optString, reqString, strList } from '../request-fields.js';
 import type { JsonRoute } from '../route.js';
 
@@ -42,9 +42,17 @@ function artifactLocation(raw: string | undefined, cwd: string): string | undefi
   if (url.hash !== '' || raw.includes('#'))
     throw invalidParam("'artifact_location' URL can't include fragments.");
   if (/;[^/]*$/.test(url.pathname)) throw invalidParam("'artifact_location' URL can't include parameters.");
-  if (decodeURIComponent(url.search).includes('..'))
+  if (safeDecode(url.search).includes('..'))
     throw invalidParam("'artifact_location' URL can't include '..' in query.");
   return raw;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw invalidParam("'artifact_location' URL has a malformed percent-escape.");
+  }
 }
 
 export const experimentRoutes: JsonRoute[] = [
@@ -86,7 +94,7 @@ export const experimentRoutes: JsonRoute[] = [
           viewType: optEnum(f, 'view_type', VIEW_TYPES, VIEW_TYPE_NUMBERS) ?? 'ACTIVE_ONLY',
           maxResults: maxResults(f, undefined, limits.searchExperimentsMax),
           filter: parseExperimentFilter(optString(f, 'filter')),
-          orderBy: parseExperimentOrderBy(strList(f, 'order_by')),
+          orderBy: parseExperimentOrderBy(bounded(strList(f, 'order_by'), 'order_by', limits.orderByMax)),
           pageToken: optString(f, 'page_token'),
         });
         const out: { experiments: unknown[]; next_page_token?: string } = {

@@ -8,7 +8,7 @@ import { limits } from '../../domain/limits.js';
 import { parseLoggedModelFilter } from '../../domain/search/logged-models.js';
 import { loggedModelTokenFields } from '../../domain/search/page-token.js';
 import { limitLength, validateKey, validateLoggedModelName } from '../../domain/validation.js';
-import { maxResults } from '../inputs.js';
+import { bounded, maxResults } from '../inputs.js';
 import {
   type Fields,
   keyValues,
@@ -48,6 +48,13 @@ function modelParams(f: Fields) {
   });
 }
 
+function ascending(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'false') return v === 'true';
+  throw invalidParam(`Invalid value ${JSON.stringify(v)} for parameter 'order_by.ascending' supplied.`);
+}
+
 export const loggedModelRoutes: JsonRoute[] = [
   {
     method: 'POST',
@@ -72,14 +79,14 @@ export const loggedModelRoutes: JsonRoute[] = [
     method: 'POST',
     path: '/mlflow/logged-models/search',
     handler: async (f, { store }) => {
-      const experimentIds = strList(f, 'experiment_ids');
+      const experimentIds = bounded(strList(f, 'experiment_ids'), 'experiment_ids', limits.listValuesMax);
       if (experimentIds.length === 0) {
         throw invalidParam(
           "Missing value for required parameter 'experiment_ids'. See the API docs for more information about request parameters.",
         );
       }
       const filter = optString(f, 'filter');
-      const rawOrder = objList(f, 'order_by');
+      const rawOrder = bounded(objList(f, 'order_by'), 'order_by', limits.orderByMax);
       const orderBy = rawOrder.map((o) => {
         if (typeof o.field_name !== 'string' || o.field_name === '')
           throw invalidParam("Missing value for required parameter 'order_by.field_name'.");
@@ -90,13 +97,13 @@ export const loggedModelRoutes: JsonRoute[] = [
           dataset_digest?: string;
         } = {
           field_name: o.field_name,
-          ascending: o.ascending === undefined ? true : o.ascending === true || o.ascending === 'true',
+          ascending: ascending(o.ascending),
         };
         if (typeof o.dataset_name === 'string') term.dataset_name = o.dataset_name;
         if (typeof o.dataset_digest === 'string') term.dataset_digest = o.dataset_digest;
         return term;
       });
-      const datasets = objList(f, 'datasets').map((d) => {
+      const datasets = bounded(objList(f, 'datasets'), 'datasets', 1000).map((d) => {
         if (typeof d.dataset_name !== 'string' || d.dataset_name === '')
           throw invalidParam("Missing value for required parameter 'datasets.dataset_name'.");
         const o: { dataset_name: string; dataset_digest?: string } = { dataset_name: d.dataset_name };

@@ -75,7 +75,10 @@ export const metricRoutes: JsonRoute[] = [
         );
       }
       const key = reqString(f, 'metric_key');
-      const max = Math.min(optInt(f, 'max_results') ?? limits.bulkHistoryMax, limits.bulkHistoryMax);
+      const max = Math.min(
+        maxResults(f, limits.bulkHistoryMax, Number.MAX_SAFE_INTEGER),
+        limits.bulkHistoryMax,
+      );
       return { metrics: wireMetrics(await store.getMetricHistoryBulk(runIds, key, max)) };
     },
   },

@@ -9,7 +9,16 @@ import {
   validateBatchLimits,
   validateRunId,
 } from '../../domain/validation.js';
-import { maxResults, metricFrom, runIdOf, runParam, runTag, runTags } from '../inputs.js';
+import {
+  bounded,
+  maxResults,
+  metricFrom,
+  outputStep,
+  runIdOf,
+  runParam,
+  runTag,
+  runTags,
+} from '../inputs.js';
 import {
   type Fields,
   keyValues,
@@ -263,8 +272,7 @@ export const runRoutes: JsonRoute[] = [
       const models = objList(f, 'models').map((m, i) => {
         if (typeof m.model_id !== 'string' || m.model_id === '')
           throw invalidParam(missingValue(`models[${i}].model_id`));
-        const step = typeof m.step === 'number' ? m.step : typeof m.step === 'string' ? Number(m.step) : 0;
-        return { model_id: m.model_id, step: Number.isInteger(step) ? step : 0 };
+        return { model_id: m.model_id, step: outputStep(m.step, `models[${i}].step`) };
       });
       await store.logOutputs(runId, models);
       return ok;
@@ -311,11 +319,11 @@ export const runRoutes: JsonRoute[] = [
       path: '/mlflow/runs/search',
       handler: async (f, { store }) => {
         const res = await store.searchRuns({
-          experimentIds: strList(f, 'experiment_ids'),
+          experimentIds: bounded(strList(f, 'experiment_ids'), 'experiment_ids', limits.listValuesMax),
           filter: parseRunFilter(optString(f, 'filter')),
           viewType: optEnum(f, 'run_view_type', VIEW_TYPES, VIEW_TYPE_NUMBERS) ?? 'ACTIVE_ONLY',
           maxResults: maxResults(f, limits.searchRunsDefault, limits.searchRunsMax),
-          orderBy: parseRunOrderBy(strList(f, 'order_by')),
+          orderBy: parseRunOrderBy(bounded(strList(f, 'order_by'), 'order_by', limits.orderByMax)),
           pageToken: optString(f, 'page_token'),
         });
         const out: { runs: unknown[]; next_page_token?: string } = { runs: res.items.map(wireRun) };

@@ -4,7 +4,9 @@
  * operators are not yet checked against an entity type. runs.ts, experiments.ts and logged-models.ts turn it into
  * the shared AST (ast.ts), each with its own rules.
  */
+
 import { invalidParam, type MlflowError } from '../errors.js';
+import { limits } from '../limits.js';
 import { type IdentPart, LexError, type Token, tokenize } from './lexer.js';
 
 export interface RawIdentifier {
@@ -40,6 +42,11 @@ const invalidClause = (text: string): MlflowError =>
 /** Parses a filter into raw comparisons. Empty, whitespace-only or absent filters give `[]`. */
 export function parseFilterString(filter: string | undefined): RawComparison[] {
   if (filter === undefined || filter.trim() === '') return [];
+  if (filter.length > limits.filterStringMax) {
+    throw invalidParam(
+      `Search filter is too long (${filter.length} characters; at most ${limits.filterStringMax}).`,
+    );
+  }
   let tokens: Token[];
   try {
     tokens = tokenize(filter);
@@ -55,7 +62,18 @@ export function parseFilterString(filter: string | undefined): RawComparison[] {
   }
   const semicolon = tokens.find((t) => t.kind === 'semicolon');
   if (semicolon) throw invalidClause(semicolon.text);
-  return new FilterParser(tokens, filter).parse();
+  const comparisons = new FilterParser(tokens, filter).parse();
+  if (comparisons.length > limits.filterClausesMax) {
+    throw invalidParam(
+      `Search filter has ${comparisons.length} clauses; at most ${limits.filterClausesMax} are supported.`,
+    );
+  }
+  for (const c of comparisons) {
+    if (c.value.kind === 'list' && c.value.values.length > limits.listValuesMax) {
+      throw invalidParam(`An IN list can hold at most ${limits.listValuesMax} values.`);
+    }
+  }
+  return comparisons;
 }
 
 function splitStatements(tokens: readonly Token[]): Token[][] {

@@ -1,6 +1,6 @@
 import type { KeyValue, ViewType } from '../../../domain/entities/common.js';
 import { DEFAULT_WORKSPACE, type Experiment } from '../../../domain/entities/experiment.js';
-import { alreadyExists, invalidParam, MlflowError, notFound } from '../../../domain/errors.js';
+import { alreadyExists, invalidParam, notFound } from '../../../domain/errors.js';
 import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
 import { pushTo } from '../../group-by.js';
 import type { SearchResult } from '../../types.js';
@@ -180,8 +180,8 @@ export class SqliteExperiments {
   rename(id: string, newName: string): void {
     this.db.tx(() => {
       const row = this.row(id);
-      if (row.lifecycle_stage !== 'active')
-        throw new MlflowError('INVALID_STATE', 'Cannot rename a non-active experiment.');
+      // MLflow answers INVALID_STATE (HTTP 500, which the client retries for minutes); it is a client mistake.
+      if (row.lifecycle_stage !== 'active') throw invalidParam('Cannot rename a non-active experiment.');
       const clash = this.db.get<{ experiment_id: number }>(
         'SELECT experiment_id FROM experiments WHERE workspace = ? AND name = ?',
         [row.workspace, newName],

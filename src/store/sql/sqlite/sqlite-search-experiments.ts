@@ -34,10 +34,13 @@ export function compileExperimentSearch(q: {
       where.push(compileComparison(column(c.key), c, params));
     } else if (c.entity === 'tag') {
       params.push(c.key);
+      const tag = 'SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ?';
+      if (c.op === 'IS NULL' || c.op === 'IS NOT NULL') {
+        where.push(`${c.op === 'IS NULL' ? 'NOT ' : ''}EXISTS (${tag})`);
+        continue;
+      }
       const cond = compileComparison('t.value', c, params);
-      where.push(
-        `EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ? AND ${cond})`,
-      );
+      where.push(`EXISTS (${tag} AND ${cond})`);
     } else {
       throw invalidParam(`Invalid entity type '${c.entity}' in experiment filter.`);
     }

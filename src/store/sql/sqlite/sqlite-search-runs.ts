@@ -29,7 +29,9 @@ function clause(c: Comparison, params: SQLInputValue[]): string {
       return compileComparison(attributeColumn(c.key), c, params);
     case 'metric': {
       params.push(c.key);
-      const cond = compileComparison('lm.value', c, params);
+      // A NaN compares like IEEE NaN (as in MLflow): it satisfies only `!=`.
+      const cmp = compileComparison('lm.value', c, params);
+      const cond = c.op === '!=' ? `(lm.is_nan = 1 OR ${cmp})` : `(lm.is_nan = 0 AND ${cmp})`;
       return `EXISTS (SELECT 1 FROM latest_metrics lm WHERE lm.run_pk = r.run_pk AND lm.key_id = (SELECT key_id FROM metric_keys WHERE key = ?) AND ${cond})`;
     }
     case 'param':

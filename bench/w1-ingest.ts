@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { CpuMeter, type CpuShare } from './lib/cpu.js';
+import { HttpClient } from './lib/http-client.js';
+import { memOf, RssSampler } from './lib/proc.js';
+import { type LatencySummary, median, summarize } from './lib/stats.js';
+import type { RunningTarget } from './lib/targets.js';
+import { batchBody, W1_BATCH, type W1Plan } from './w1-data.js';
+
+const API = '/api/2.0/mlflow';
+
+export interface IngestResult {
+  points: number;
+  requests: number;
+  wallMs: number;
+  pointsPerSec: number;
+  reqPerSec: number;
+  latency: LatencySummary;
+  errors: number;
+  firstError?: string;
+  rssPeakMB: number;
+  rssSteadyMB: number;
+  cpu: CpuShare;
+  /** db + -wal right after the load, before the server stops. */
+  dbBytesLive?: number;
+}
+
+export const fileSize = (f: string): number => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+
+/**
+ * W1 against one target: creates one run per client (untimed), pre-builds every body (untimed), then each client
+ * sends its run's batches back to back on its own keep-alive connection.
+ */
+export async function ingest(t: RunningTarget, plan: W1Plan, dbFile?: string): Promise<IngestResult> {
+  const client = new HttpClient(t.baseUrl, plan.clients);
+  try {
+    const runIds: string[] = [];
+    for (let c = 0; c < plan.clients; c++) {
+      const res = await client.json<{ run: { info: { run_id: string } } }>(`${API}/runs/create`, {
+        experiment_id: '0',
+        run_name: `w1-client-${c}`,
+        start_time: Date.now(),
+      });
+      // The no-op floor answers a fixed id; use a 32-hex one so its bodies have mltrack's exact size.
+      const id = res.run.info.run_id;
+      runIds.push(id.length === 32 ? id : c.toString(16).padStart(32, '0'));
+    }
+    const bodies = runIds.map((id, c) =>
+      Array.from({ length: plan.requestsPerClient }, (_, j) => batchBody(id, c, j)),
+    );
+    const lat: number[] = [];
+    let errors = 0;
+    let firstError: string | undefined;
+    const sampler = new RssSampler(t.pid, 100);
+    const meter = new CpuMeter([t.pid]);
+    const t0 = performance.now();
+    await Promise.all(
+      bodies.map(async (list) => {
+        for (const body of list) {
+          const r = await client.request('POST', `${API}/runs/log-batch`, body, true);
+          lat.push(r.ms);
+          if (r.status < 200 || r.status >= 300) {
+            errors++;
+            firstError ??= `${r.status} ${r.body?.toString('utf8').slice(0, 300)}`;
+          }
+        }
+      }),
+    );
+    const wallMs = performance.now() - t0;
+    const samples = sampler.stop();
+    const cpu = meter.stop();
+    const requests = lat.length;
+    const out: IngestResult = {
+      points: requests * W1_BATCH,
+      requests,
+      wallMs,
+      pointsPerSec: (requests * W1_BATCH) / (wallMs / 1000),
+      reqPerSec: requests / (wallMs / 1000),
+      latency: summarize(lat),
+      errors,
+      rssPeakMB: memOf(t.pid).hwmMB,
+      rssSteadyMB: median(samples),
+      cpu,
+    };
+    if (firstError !== undefined) out.firstError = firstError;
+    if (dbFile !== undefined) out.dbBytesLive = fileSize(dbFile) + fileSize(`${dbFile}-wal`);
+    return out;
+  } finally {
+    client.close();
+  }
+}
+
+/** After the server stopped: checkpoint the WAL away and measure what the points cost on disk. */
+export function settleDb(dbFile: string): { dbBytes: number; metricRows: number } {
+  const db = new DatabaseSync(dbFile);
+  try {
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const row = db.prepare('SELECT COUNT(*) AS n FROM metrics').get() as { n: number };
+    return { dbBytes: fileSize(dbFile) + fileSize(`${dbFile}-wal`), metricRows: Number(row.n) };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,209 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CpuMeter, cpuExtra } from './lib/cpu.js';
+import type { BenchEnv } from './lib/env.js';
+import { HttpClient } from './lib/http-client.js';
+import { memOf, RssSampler } from './lib/proc.js';
+import { type BenchRecord, makeRecord } from './lib/record.js';
+import { median, round } from './lib/stats.js';
+import { mltrackTarget, REPO_ROOT, startTarget } from './lib/targets.js';
+import { fileSize } from './w1-ingest.js';
+import { floorW4b, latencyOf, type QueryTiming, timePaging, timeQuery, w4Queries } from './w4-search.js';
+import { seedW4 } from './w4-seed.js';
+
+export interface W4Options {
+  runs: number;
+  size: string;
+  workDir: string;
+  env: BenchEnv;
+  iterations: number;
+  warmups: number;
+  log: (msg: string) => void;
+  /** Waits for the machine to be quiet before each measured phase. */
+  quiet: (what: string) => Promise<void>;
+}
+
+const ms = (v: number) => round(v, 2);
+
+/** W4 search at scale: seed (untimed), then queries (a)–(e) over HTTP at c=1, (b) also at c=8, and the (b) floor. */
+export async function runW4(o: W4Options): Promise<BenchRecord[]> {
+  const rec = (r: Parameters<typeof makeRecord>[2]) => makeRecord(o.env, o.size, r);
+  const dir = path.join(o.workDir, 'w4');
+  fs.mkdirSync(dir, { recursive: true });
+  const dbFile = path.join(dir, 'mlflow.db');
+  const seed = await seedW4(dbFile, o.runs, REPO_ROOT);
+  const dbBytes = fileSize(dbFile) + fileSize(`${dbFile}-wal`);
+  o.log(
+    `W4: seeded ${seed.runs} runs in ${(seed.ms / 1000).toFixed(1)} s (not measured), db ${dbBytes} bytes`,
+  );
+
+  await o.quiet('W4 queries');
+  const server = await startTarget(mltrackTarget, { dbFile, artifactDir: path.join(dir, 'art') });
+  const out: BenchRecord[] = [];
+  const client = new HttpClient(server.baseUrl, 8);
+  const sampler = new RssSampler(server.pid, 100);
+  const rssAtStart = memOf(server.pid).rssMB;
+  let floorCheck: QueryTiming | undefined;
+  try {
+    for (const q of w4Queries(seed.experimentId)) {
+      const meter = new CpuMeter([server.pid]);
+      const t = await timeQuery(client, q.body, o.warmups, o.iterations);
+      const cpu = meter.stop();
+      if (q.id === 'W4b') floorCheck = t;
+      const l = latencyOf(t.lat);
+      o.log(`${q.id}: p50 ${l.p50.toFixed(1)} ms, ${t.runsReturned} runs, ${t.bytes} bytes`);
+      out.push(
+        rec({
+          workload: q.id,
+          backend: 'sqlite',
+          server: 'mltrack',
+          throughput: round(t.lat.length / (t.wallMs / 1000)),
+          throughputUnit: 'req/s (c=1)',
+          p50: ms(l.p50),
+          p95: ms(l.p95),
+          p99: ms(l.p99),
+          dbBytes,
+          errors: t.errors,
+          extra: {
+            query: q.label,
+            concurrency: 1,
+            iterations: t.lat.length,
+            runsReturned: t.runsReturned,
+            responseBytes: t.bytes,
+            runsPerSec: round((t.runsReturned * t.lat.length) / (t.wallMs / 1000)),
+            ...cpuExtra(cpu),
+          },
+        }),
+      );
+      if (q.id === 'W4b') {
+        const m8 = new CpuMeter([server.pid]);
+        const c8 = await timeQuery(client, q.body, 8, Math.max(o.iterations, 10) * 4, 8);
+        const cpu8 = m8.stop();
+        const l8 = latencyOf(c8.lat);
+        o.log(
+          `W4b c=8: p50 ${l8.p50.toFixed(1)} ms, ${(c8.lat.length / (c8.wallMs / 1000)).toFixed(1)} req/s`,
+        );
+        out.push(
+          rec({
+            workload: 'W4b-c8',
+            backend: 'sqlite',
+            server: 'mltrack',
+            throughput: round(c8.lat.length / (c8.wallMs / 1000)),
+            throughputUnit: 'req/s (c=8)',
+            p50: ms(l8.p50),
+            p95: ms(l8.p95),
+            p99: ms(l8.p99),
+            dbBytes,
+            errors: c8.errors,
+            extra: {
+              query: q.label,
+              concurrency: 8,
+              iterations: c8.lat.length,
+              responseBytes: c8.bytes,
+              ...cpuExtra(cpu8),
+            },
+          }),
+        );
+      }
+    }
+    const pageSize = 1000;
+    const pagesPerPass = Math.max(1, Math.ceil(o.runs / pageSize));
+    const passes = Math.max(3, Math.ceil(o.iterations / pagesPerPass));
+    const pm = new CpuMeter([server.pid]);
+    const p = await timePaging(
+      client,
+      seed.experimentId,
+      pageSize,
+      pagesPerPass >= 3 ? 1 : o.warmups,
+      passes,
+    );
+    const pcpu = pm.stop();
+    const lp = latencyOf(p.pageLat);
+    const passMedian = median(p.passMs);
+    o.log(
+      `W4c: ${p.pages} pages, ${p.runs} runs, pass ${(passMedian / 1000).toFixed(2)} s (median of ${passes})`,
+    );
+    if (p.runs !== o.runs) o.log(`W4c: WARNING paging returned ${p.runs} runs, expected ${o.runs}`);
+    out.push(
+      rec({
+        workload: 'W4c',
+        backend: 'sqlite',
+        server: 'mltrack',
+        throughput: round(p.runs / (passMedian / 1000)),
+        throughputUnit: 'runs/s (c=1)',
+        p50: ms(lp.p50),
+        p95: ms(lp.p95),
+        p99: ms(lp.p99),
+        dbBytes,
+        errors: p.errors,
+        extra: {
+          query: `page through all runs, pages of ${pageSize} (latencies are per page)`,
+          passes,
+          pages: p.pages,
+          runsReturned: p.runs,
+          totalMsMedian: ms(passMedian),
+          totalMsMax: ms(Math.max(...p.passMs)),
+          responseBytes: p.bytes,
+          ...cpuExtra(pcpu),
+        },
+      }),
+    );
+  } finally {
+    client.close();
+    const samples = sampler.stop();
+    const peak = memOf(server.pid).hwmMB;
+    for (const r of out) {
+      r.rssPeakMB = round(peak);
+      r.rssSteadyMB = round(median(samples));
+      r.extra.rssAtStartMB = round(rssAtStart);
+      r.extra.startupMs = round(server.startupMs);
+    }
+    await server.stop();
+  }
+
+  await o.quiet('W4 floor');
+  const fm = new CpuMeter([]);
+  const f = floorW4b(dbFile, seed.experimentId, o.warmups, o.iterations);
+  const fcpu = fm.stop();
+  const sel = latencyOf(f.selectLat);
+  const rows = latencyOf(f.selectAndRowsLat);
+  const same =
+    floorCheck !== undefined &&
+    floorCheck.runIds.length === f.runIds.length &&
+    floorCheck.runIds.every((id, i) => id === f.runIds[i]);
+  if (!same) o.log('W4b floor: WARNING the raw SQL selected different runs than mltrack');
+  o.log(`W4b floor: select p50 ${sel.p50.toFixed(2)} ms; + rows p50 ${rows.p50.toFixed(2)} ms`);
+  const b = out.find((r) => r.workload === 'W4b');
+  if (b?.p50 != null) {
+    b.extra.vsFloorSelect = round(b.p50 / sel.p50, 1);
+    b.extra.vsFloorSelectAndRows = round(b.p50 / rows.p50, 1);
+  }
+  const floorRec = (server: string, l: ReturnType<typeof latencyOf>, what: string) =>
+    rec({
+      workload: 'W4b',
+      backend: 'sqlite',
+      server,
+      throughput: round(1000 / l.mean),
+      throughputUnit: 'queries/s (in-process)',
+      p50: ms(l.p50),
+      p95: ms(l.p95),
+      p99: ms(l.p99),
+      dbBytes,
+      extra: {
+        query: what,
+        iterations: l.n,
+        runsReturned: f.runIds.length,
+        sameRunsAsMltrack: same,
+        ...cpuExtra(fcpu),
+      },
+    });
+  out.push(
+    floorRec('floor:sqlite-raw', sel, 'one hand-written SQL query: run selection with the joins'),
+    floorRec(
+      'floor:sqlite-raw+rows',
+      rows,
+      'selection + params/tags/latest_metrics rows of the page, no JSON',
+    ),
+  );
+  return out;
+}

@@ -1,0 +1,198 @@
+import { expect } from 'vitest';
+import type { Metric } from '../../../src/domain/entities/metric.js';
+import type { TrackingStore } from '../../../src/store/types.js';
+import { expectMlflowError } from '../../helpers/mlflow-error.js';
+import { type CaseGroup, collectPages, logMetrics, metric, newRun } from './support.js';
+
+async function latest(store: TrackingStore, runId: string, key: string): Promise<Metric | undefined> {
+  return (await store.getRun(runId)).data.metrics.find((m) => m.key === key);
+}
+
+async function history(store: TrackingStore, runId: string, key: string): Promise<Metric[]> {
+  return (await store.getMetricHistory(runId, key, {})).items;
+}
+
+const strip = (ms: Metric[]) =>
+  ms.map(({ key, value, timestamp, step }) => ({ key, value, timestamp, step }));
+
+export const metricCases: CaseGroup = (test) => {
+  test('history is ordered by timestamp, then step, then value', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    await logMetrics(store, id, [metric('m', 5, 20, 1), metric('m', 3, 10, 2), metric('m', 1, 10, 2)]);
+    await logMetrics(store, id, [metric('m', 9, 10, 1), metric('m', -4, 30, 0)]);
+    expect(strip(await history(store, id, 'm'))).toEqual([
+      metric('m', 9, 10, 1),
+      metric('m', 1, 10, 2),
+      metric('m', 3, 10, 2),
+      metric('m', 5, 20, 1),
+      metric('m', -4, 30, 0),
+    ]);
+  });
+
+  test('an identical point is stored once; a different value at the same step and time is kept', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    await logMetrics(store, id, [metric('m', 1, 10, 0), metric('m', 1, 10, 0)]);
+    await logMetrics(store, id, [metric('m', 1, 10, 0)]);
+    await logMetrics(store, id, [metric('m', 2, 10, 0)]);
+    expect(strip(await history(store, id, 'm'))).toEqual([metric('m', 1, 10, 0), metric('m', 2, 10, 0)]);
+  });
+
+  test('the latest metric is the greatest (step, timestamp, value), across and within batches', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    await logMetrics(store, id, [metric('m', 1, 100, 5)]);
+    await logMetrics(store, id, [metric('m', 2, 999, 4)]);
+    expect(await latest(store, id, 'm')).toEqual(metric('m', 1, 100, 5));
+    await logMetrics(store, id, [metric('m', 0.5, 101, 5)]);
+    expect(await latest(store, id, 'm')).toEqual(metric('m', 0.5, 101, 5));
+    await logMetrics(store, id, [metric('m', 0.7, 101, 5)]);
+    expect(await latest(store, id, 'm')).toEqual(metric('m', 0.7, 101, 5));
+    await logMetrics(store, id, [metric('m', 0.6, 101, 5)]);
+    expect(await latest(store, id, 'm')).toEqual(metric('m', 0.7, 101, 5));
+    await logMetrics(store, id, [metric('m', 7, 50, 6), metric('m', 3, 60, 6), metric('m', 8, 40, 2)]);
+    expect(await latest(store, id, 'm')).toEqual(metric('m', 3, 60, 6));
+    await logMetrics(store, id, [metric('other', 1, 1, 0)]);
+    expect((await store.getRun(id)).data.metrics).toHaveLength(2);
+  });
+
+  test('metrics of different runs are independent', async (store) => {
+    const a = (await newRun(store, '0')).info.run_id;
+    const b = (await newRun(store, '0')).info.run_id;
+    await logMetrics(store, a, [metric('m', 1, 1, 0)]);
+    await logMetrics(store, b, [metric('m', 2, 2, 0)]);
+    expect(strip(await history(store, a, 'm'))).toEqual([metric('m', 1, 1, 0)]);
+    expect(await latest(store, b, 'm')).toEqual(metric('m', 2, 2, 0));
+  });
+
+  test('NaN round-trips in history and latest', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    await logMetrics(store, id, [metric('m', Number.NaN, 10, 1)]);
+    const h = await history(store, id, 'm');
+    expect(h).toHaveLength(1);
+    expect(Number.isNaN(h[0]!.value)).toBe(true);
+    expect(Number.isNaN((await latest(store, id, 'm'))!.value)).toBe(true);
+    await logMetrics(store, id, [metric('m', 4, 10, 2)]);
+    expect(await latest(store, id, 'm')).toEqual(metric('m', 4, 10, 2));
+  });
+
+  test('±Infinity is stored as ±Number.MAX_VALUE', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    await logMetrics(store, id, [metric('up', Number.POSITIVE_INFINITY, 1, 0)]);
+    await logMetrics(store, id, [metric('down', Number.NEGATIVE_INFINITY, 1, 0)]);
+    expect(strip(await history(store, id, 'up'))).toEqual([metric('up', Number.MAX_VALUE, 1, 0)]);
+    expect(strip(await history(store, id, 'down'))).toEqual([metric('down', -Number.MAX_VALUE, 1, 0)]);
+    expect(await latest(store, id, 'up')).toEqual(metric('up', Number.MAX_VALUE, 1, 0));
+    expect(await latest(store, id, 'down')).toEqual(metric('down', -Number.MAX_VALUE, 1, 0));
+  });
+
+  test('extreme but valid numbers round-trip exactly', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    const points = [
+      metric('x', 0.1 + 0.2, 0, 0),
+      metric('x', -1.5, 1, -5),
+      metric('x', 5e-324, 2, 2 ** 40),
+      metric('x', 1.7976931348623157e308, Number.MAX_SAFE_INTEGER, 0),
+    ];
+    await logMetrics(store, id, points);
+    expect(strip(await history(store, id, 'x'))).toEqual(points);
+  });
+
+  test('history pages follow tokens and together give the whole series once', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    const points = Array.from({ length: 7 }, (_, i) => metric('m', i, 1000 + i, i));
+    await logMetrics(store, id, points);
+    const first = await store.getMetricHistory(id, 'm', { maxResults: 3 });
+    expect(first.items).toHaveLength(3);
+    expect(first.nextPageToken).toBeTruthy();
+    const all = await collectPages((pageToken) =>
+      store.getMetricHistory(
+        id,
+        'm',
+        pageToken === undefined ? { maxResults: 3 } : { maxResults: 3, pageToken },
+      ),
+    );
+    expect(strip(all.items)).toEqual(points);
+    expect(strip((await store.getMetricHistory(id, 'm', {})).items)).toEqual(points);
+    await expectMlflowError(
+      store.getMetricHistory(id, 'm', { maxResults: 3, pageToken: 'not a token' }),
+      'INVALID_PARAMETER_VALUE',
+    );
+  });
+
+  test('history of an unknown key is empty; of an unknown run RESOURCE_DOES_NOT_EXIST', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    expect((await store.getMetricHistory(id, 'never', {})).items).toEqual([]);
+    await logMetrics(store, id, [metric('m', 1, 1)]);
+    await expectMlflowError(
+      store.getMetricHistory('0123456789abcdef0123456789abcdef', 'm', {}),
+      'RESOURCE_DOES_NOT_EXIST',
+    );
+  });
+
+  test('bulk history is ordered by run id, then timestamp, step, value, and tagged with run_id', async (store) => {
+    const ids = [(await newRun(store, '0')).info.run_id, (await newRun(store, '0')).info.run_id].sort();
+    const [a, b] = ids as [string, string];
+    await logMetrics(store, b, [metric('m', 2, 20, 0), metric('m', 1, 10, 0)]);
+    await logMetrics(store, a, [metric('m', 3, 30, 1), metric('m', 4, 5, 9)]);
+    const got = await store.getMetricHistoryBulk([b, a], 'm', 100);
+    expect(got).toEqual([
+      { ...metric('m', 4, 5, 9), run_id: a },
+      { ...metric('m', 3, 30, 1), run_id: a },
+      { ...metric('m', 1, 10, 0), run_id: b },
+      { ...metric('m', 2, 20, 0), run_id: b },
+    ]);
+    expect(await store.getMetricHistoryBulk([a, b], 'm', 3)).toHaveLength(3);
+  });
+
+  test('bulk interval keeps the first and last step and at most max_results steps per run', async (store) => {
+    const a = (await newRun(store, '0')).info.run_id;
+    const b = (await newRun(store, '0')).info.run_id;
+    await logMetrics(
+      store,
+      a,
+      Array.from({ length: 100 }, (_, i) => metric('m', i, 1000 + i, i)),
+    );
+    await logMetrics(store, a, [metric('m', -1, 5000, 50)]);
+    await logMetrics(store, b, [metric('m', 1, 1, 3), metric('m', 2, 2, 7)]);
+    const got = await store.getMetricHistoryBulkInterval({ runIds: [a, b], key: 'm', maxResults: 10 });
+    const stepsOf = (run: string) => [...new Set(got.filter((m) => m.run_id === run).map((m) => m.step))];
+    const aSteps = stepsOf(a);
+    expect(aSteps.length).toBeLessThanOrEqual(10);
+    expect(aSteps.length).toBeGreaterThanOrEqual(2);
+    expect(aSteps).toContain(0);
+    expect(aSteps).toContain(99);
+    if (aSteps.includes(50)) expect(got.filter((m) => m.run_id === a && m.step === 50)).toHaveLength(2);
+    expect(stepsOf(b).sort((x, y) => x - y)).toEqual([3, 7]);
+    for (const m of got) expect(m.key).toBe('m');
+
+    const all = await store.getMetricHistoryBulkInterval({ runIds: [b], key: 'm', maxResults: 2500 });
+    expect(all.map((m) => ({ step: m.step, value: m.value, run_id: m.run_id }))).toEqual([
+      { step: 3, value: 1, run_id: b },
+      { step: 7, value: 2, run_id: b },
+    ]);
+  });
+
+  test('bulk interval honours a step range', async (store) => {
+    const a = (await newRun(store, '0')).info.run_id;
+    await logMetrics(
+      store,
+      a,
+      Array.from({ length: 50 }, (_, i) => metric('m', i, 1000 + i, i)),
+    );
+    const got = await store.getMetricHistoryBulkInterval({
+      runIds: [a],
+      key: 'm',
+      startStep: 10,
+      endStep: 30,
+      maxResults: 5,
+    });
+    const steps = [...new Set(got.map((m) => m.step))];
+    expect(steps.length).toBeLessThanOrEqual(6);
+    expect(steps).toContain(10);
+    expect(steps).toContain(30);
+    for (const s of steps) {
+      expect(s).toBeGreaterThanOrEqual(10);
+      expect(s).toBeLessThanOrEqual(30);
+    }
+    expect(await store.getMetricHistoryBulkInterval({ runIds: [a], key: 'nope', maxResults: 5 })).toEqual([]);
+  });
+};
