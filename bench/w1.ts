@@ -134,6 +134,7 @@ export async function runW1(o: W1Options): Promise<BenchRecord[]> {
         rows: fl.rows,
         wallSec: round(fl.wallMs / 1000, 2),
         bytesPerPoint: round(fl.dbBytes / fl.rows),
+        ...cpuExtra(fl.cpu),
       },
     }),
   ];

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 
-/** Machine-wide CPU ticks from /proc/stat: busy (incl. steal) and total. */
-function machineTicks(): { busy: number; steal: number; total: number } | null {
+/** Machine-wide CPU ticks from /proc/stat: busy (incl. steal), steal, kernel interrupt work, and total. */
+function machineTicks(): { busy: number; steal: number; irq: number; total: number } | null {
   try {
     const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
     const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
@@ -9,6 +9,7 @@ function machineTicks(): { busy: number; steal: number; total: number } | null {
     return {
       busy: user + nice + system + irq + softirq + steal,
       steal,
+      irq: irq + softirq,
       total: user + nice + system + idle + iowait + irq + softirq + steal,
     };
   } catch {
@@ -16,49 +17,78 @@ function machineTicks(): { busy: number; steal: number; total: number } | null {
   }
 }
 
-/** utime + stime of a process (all its threads), in clock ticks. */
-function processTicks(pid: number | 'self'): number {
+/** Fields after the `(comm)` of /proc/<pid>/stat: [0] state, [1] ppid, … [11] utime, [12] stime, [13] cutime, [14] cstime. */
+function statFields(pid: number | string): string[] | null {
   try {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return null;
   }
 }
 
-export interface CpuShare {
-  /** Share of the whole machine (all cores) used by the measured processes, %. */
-  ownPct: number;
-  /** Share used by everything else (other sessions, the kernel, steal), %: high means a noisy measurement. */
-  foreignPct: number;
-  stealPct: number;
+/** utime + stime of a process (all its threads), in clock ticks. */
+function processTicks(pid: number | 'self'): number {
+  const f = statFields(pid);
+  return f === null ? 0 : Number(f[11]) + Number(f[12]);
 }
 
 /**
- * Who used the CPU during a measured phase: this process plus the given server pids, versus everything else.
- * The bench machine may be shared; a large foreignPct says the figures are disturbed.
+ * CPU ticks of every user-space process except `exclude` (kernel threads, children of kthreadd, are left out:
+ * their work, e.g. writeback for our own fsyncs, belongs to the measurement). Includes reaped children's time.
  */
+function othersTicks(exclude: Set<number>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (exclude.has(pid) || pid === 2) continue;
+    const f = statFields(pid);
+    if (f === null || f[1] === '2') continue;
+    out.set(pid, Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]));
+  }
+  return out;
+}
+
+export interface CpuShare {
+  /** Share of the whole machine (all cores) used by the bench and the server under test, %. */
+  ownPct: number;
+  /** Share used by other user-space processes (other sessions on a shared machine), %: high = noisy figures. */
+  foreignPct: number;
+  /** Share spent in interrupts/softirqs (loopback networking, disk) and stolen by the hypervisor, %. */
+  irqPct: number;
+  stealPct: number;
+}
+
+/** Who used the CPU during a measured phase: this process plus the given server pids, versus everything else. */
 export class CpuMeter {
+  private readonly exclude: Set<number>;
   private readonly m0 = machineTicks();
-  private readonly p0: number;
+  private readonly own0: number;
+  private readonly others0: Map<number, number>;
   constructor(private readonly pids: number[]) {
-    this.p0 = this.own();
+    this.exclude = new Set([process.pid, ...pids]);
+    this.own0 = this.own();
+    this.others0 = othersTicks(this.exclude);
   }
   private own(): number {
     return processTicks('self') + this.pids.reduce((a, p) => a + processTicks(p), 0);
   }
+  /** Call before stopping the server (an exited process has no /proc entry). */
   stop(): CpuShare {
     const m1 = machineTicks();
-    const own = this.own() - this.p0;
-    if (this.m0 === null || m1 === null || m1.total <= this.m0.total)
-      return { ownPct: Number.NaN, foreignPct: Number.NaN, stealPct: Number.NaN };
+    const own = this.own() - this.own0;
+    let others = 0;
+    for (const [pid, t] of othersTicks(this.exclude)) others += Math.max(0, t - (this.others0.get(pid) ?? 0));
+    if (this.m0 === null || m1 === null || m1.total <= this.m0.total) {
+      return { ownPct: Number.NaN, foreignPct: Number.NaN, irqPct: Number.NaN, stealPct: Number.NaN };
+    }
     const total = m1.total - this.m0.total;
-    const busy = m1.busy - this.m0.busy;
     const pct = (v: number) => Math.round((1000 * v) / total) / 10;
     return {
       ownPct: pct(own),
-      foreignPct: pct(Math.max(0, busy - own)),
+      foreignPct: pct(others),
+      irqPct: pct(m1.irq - this.m0.irq),
       stealPct: pct(m1.steal - this.m0.steal),
     };
   }
@@ -68,6 +98,7 @@ export class CpuMeter {
 export const cpuExtra = (c: CpuShare) => ({
   ownCpuPct: c.ownPct,
   foreignCpuPct: c.foreignPct,
+  irqCpuPct: c.irqPct,
   stealPct: c.stealPct,
 });
 
