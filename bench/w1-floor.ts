@@ -15,7 +15,7 @@ export interface FloorResult {
 /**
  * The W1 physical floor: the same rows straight into the same `metrics` table (mltrack's migration DDL) in a fresh
  * file: WAL, synchronous=NORMAL, one reused prepared statement, one transaction per 1000 rows, requests in the
- * order the server sees them (round-robin over clients). With `latest`, each transaction also upserts the 50
+ * order the server sees them (round-robin over clients), WAL checkpoints outside the timed loop as in the server. With `latest`, each transaction also upserts the 50
  * latest_metrics rows the way log-batch does.
  */
 export function sqliteFloor(plan: W1Plan, dbFile: string, latest: boolean): FloorResult {
@@ -23,6 +23,9 @@ export function sqliteFloor(plan: W1Plan, dbFile: string, latest: boolean): Floo
   try {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
+    // The server checkpoints the WAL from a background thread, off the request path; the floor likewise keeps
+    // checkpoints out of the timed inserts (one TRUNCATE checkpoint after the clock stops).
+    db.exec('PRAGMA wal_autocheckpoint = 0');
     db.exec(m0001.sqlite);
     const ins = db.prepare(
       'INSERT OR IGNORE INTO metrics (run_pk, key_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',

@@ -10,7 +10,7 @@ import { VERSION } from '../version.js';
 import { errorBody, httpStatus } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import type { Fields } from './request-fields.js';
-import type { AppDeps, JsonRoute } from './route.js';
+import { type AppDeps, type JsonRoute, RawJson } from './route.js';
 import { registerArtifactRoutes } from './routes/artifacts.js';
 import { routeTable } from './routes/index.js';
 import { installSecurity } from './security.js';
@@ -92,7 +92,8 @@ function mountJsonRoute(app: FastifyInstance, route: JsonRoute, deps: AppDeps): 
     const fields = requestFields(request);
     const result = await route.handler(fields, { ...deps, request, reply });
     if (reply.sent) return reply;
-    return reply.type('application/json').send(JSON.stringify(result ?? {}));
+    const body = result instanceof RawJson ? result.json : JSON.stringify(result ?? {});
+    return reply.type('application/json').send(body);
   };
   for (const v of versions) {
     for (const prefix of prefixes) {

@@ -58,7 +58,17 @@ const BAD_CHARS =
   'Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).';
 
 /** Metric, param and run/experiment tag keys. */
+/** Keys already found valid. Ingest repeats the same few metric names thousands of times per second. */
+const validKeys = new Set<string>();
+
 export function validateKey(name: string, path: string): void {
+  if (validKeys.has(name)) return;
+  checkKey(name, path);
+  if (validKeys.size >= 10000) validKeys.clear();
+  validKeys.add(name);
+}
+
+function checkKey(name: string, path: string): void {
   if (!KEY_CHARS.test(name)) throw invalidParam(invalidValue(path, name, BAD_CHARS));
   if (pathNotUnique(name)) {
     throw invalidParam(

@@ -3,6 +3,7 @@ import type { TrackingStore } from '../../src/store/types.js';
 import { experimentCases } from './cases/experiments.js';
 import { loggedModelCases } from './cases/logged-models.js';
 import { metricCases } from './cases/metrics.js';
+import { readAfterWriteCases } from './cases/read-after-write.js';
 import { runCases } from './cases/runs.js';
 import { searchExperimentCases } from './cases/search-experiments.js';
 import { searchRunCases } from './cases/search-runs.js';
@@ -39,6 +40,7 @@ const GROUPS: readonly [string, CaseGroup][] = [
   ['search runs', searchRunCases],
   ['search experiments', searchExperimentCases],
   ['logged models', loggedModelCases],
+  ['read after write', readAfterWriteCases],
 ];
 
 export function describeTrackingStore(opts: TrackingStoreSuiteOptions): void {

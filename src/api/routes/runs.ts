@@ -30,7 +30,7 @@ import {
   reqString,
   strList,
 } from '../request-fields.js';
-import type { JsonRoute } from '../route.js';
+import { type JsonRoute, RawJson } from '../route.js';
 import { wireMetrics } from '../wire-json.js';
 import { VIEW_TYPE_NUMBERS, VIEW_TYPES } from './experiments.js';
 
@@ -58,6 +58,21 @@ export function wireRun(r: Run): Record<string, unknown> {
     inputs: r.inputs,
     outputs: r.outputs,
   };
+}
+
+/**
+ * Wire JSON per run snapshot. Stores may hand out the same immutable Run object for an unchanged run (the SQLite
+ * store's snapshot cache does), so each snapshot is serialized once; a changed run is a new object.
+ */
+const runJsonMemo = new WeakMap<Run, string>();
+
+export function wireRunJson(r: Run): string {
+  let json = runJsonMemo.get(r);
+  if (json === undefined) {
+    json = JSON.stringify(wireRun(r));
+    runJsonMemo.set(r, json);
+  }
+  return json;
 }
 
 function runIdForBatch(f: Fields): string {
@@ -143,7 +158,7 @@ export const runRoutes: JsonRoute[] = [
   {
     method: 'GET',
     path: '/mlflow/runs/get',
-    handler: async (f, { store }) => ({ run: wireRun(await store.getRun(runIdOf(f))) }),
+    handler: async (f, { store }) => new RawJson(`{"run":${wireRunJson(await store.getRun(runIdOf(f)))}}`),
   },
   {
     method: 'POST',
@@ -326,9 +341,9 @@ export const runRoutes: JsonRoute[] = [
           orderBy: parseRunOrderBy(bounded(strList(f, 'order_by'), 'order_by', limits.orderByMax)),
           pageToken: optString(f, 'page_token'),
         });
-        const out: { runs: unknown[]; next_page_token?: string } = { runs: res.items.map(wireRun) };
-        if (res.nextPageToken) out.next_page_token = res.nextPageToken;
-        return out;
+        const runs = res.items.map(wireRunJson).join(',');
+        const token = res.nextPageToken ? `,"next_page_token":${JSON.stringify(res.nextPageToken)}` : '';
+        return new RawJson(`{"runs":[${runs}]${token}}`);
       },
     }),
   ),

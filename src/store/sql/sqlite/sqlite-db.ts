@@ -33,6 +33,18 @@ export class SqliteDb {
     return s;
   }
 
+  /** Rows as arrays (column order of the SELECT): about twice as fast to fetch as objects for bulk reads. */
+  rows(sql: string, params: Params = []): unknown[][] {
+    const key = `\u0000rows:${sql}`;
+    let s = this.cache.get(key);
+    if (s === undefined) {
+      s = this.raw.prepare(sql);
+      s.setReturnArrays(true);
+      this.cache.set(key, s);
+    }
+    return s.all(...params) as unknown as unknown[][];
+  }
+
   all<T = Row>(sql: string, params: Params = []): T[] {
     return this.stmt(sql).all(...params) as T[];
   }

@@ -3,6 +3,7 @@ import type { Metric } from '../../../domain/entities/metric.js';
 import type { DatasetInput, Run, RunInfo, RunStatus } from '../../../domain/entities/run.js';
 import { pushTo } from '../../group-by.js';
 import type { SqliteDb } from './sqlite-db.js';
+import type { RunCache } from './sqlite-run-cache.js';
 
 export interface RunRow {
   run_pk: number;
@@ -59,6 +60,16 @@ function byChunks<T>(db: SqliteDb, sql: string, pks: number[]): T[] {
   return out;
 }
 
+function groupRows<V>(db: SqliteDb, sql: string, pks: number[], map: (r: unknown[]) => V): Map<number, V[]> {
+  const out = new Map<number, V[]>();
+  for (let i = 0; i < pks.length; i += CHUNK) {
+    const part = pks.slice(i, i + CHUNK);
+    for (const r of db.rows(sql.replace('%s', inList(part.length)), part))
+      pushTo(out, r[0] as number, map(r));
+  }
+  return out;
+}
+
 function group<T extends { run_pk: number }, V>(rows: T[], map: (r: T) => V): Map<number, V[]> {
   const out = new Map<number, V[]>();
   for (const r of rows) {
@@ -68,33 +79,40 @@ function group<T extends { run_pk: number }, V>(rows: T[], map: (r: T) => V): Ma
 }
 
 /** Loads complete runs (info, tags, params, latest metrics, inputs, outputs) for the given rows, in order. */
-export function loadRuns(db: SqliteDb, rows: RunRow[]): Run[] {
-  if (rows.length === 0) return [];
+export function loadRuns(db: SqliteDb, allRows: RunRow[], cache?: RunCache): Run[] {
+  if (allRows.length === 0) return [];
+  const hits = new Map<number, Run>();
+  if (cache !== undefined) {
+    for (const r of allRows) {
+      const run = cache.get(r.run_pk);
+      if (run !== undefined) hits.set(r.run_pk, run);
+    }
+  }
+  const rows = hits.size === 0 ? allRows : allRows.filter((r) => !hits.has(r.run_pk));
+  const loaded = rows.length === 0 ? [] : loadUncached(db, rows);
+  if (cache !== undefined) for (const [i, run] of loaded.entries()) cache.set(rows[i]!.run_pk, run);
+  if (hits.size === 0) return loaded;
+  const fresh = new Map(rows.map((r, i) => [r.run_pk, loaded[i]!]));
+  return allRows.map((r) => hits.get(r.run_pk) ?? fresh.get(r.run_pk)!);
+}
+
+function loadUncached(db: SqliteDb, rows: RunRow[]): Run[] {
   const pks = rows.map((r) => r.run_pk);
-  const tags = group(
-    byChunks<{ run_pk: number; key: string; value: string }>(
-      db,
-      'SELECT run_pk, key, value FROM run_tags WHERE run_pk IN (%s)',
-      pks,
-    ),
-    (r): KeyValue => ({ key: r.key, value: r.value }),
-  );
-  const params = group(
-    byChunks<{ run_pk: number; key: string; value: string }>(
-      db,
-      'SELECT run_pk, key, value FROM params WHERE run_pk IN (%s)',
-      pks,
-    ),
-    (r): KeyValue => ({ key: r.key, value: r.value }),
-  );
-  const metrics = group(
-    byChunks<{ run_pk: number; key: string; value: number; timestamp: number; step: number; is_nan: number }>(
-      db,
-      `SELECT l.run_pk, k.key, l.value, l.timestamp, l.step, l.is_nan
-       FROM latest_metrics l JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk IN (%s)`,
-      pks,
-    ),
-    metricFromRow,
+  // Bulk child rows come back as arrays (about twice as fast as objects); column 0 is always run_pk.
+  const kv = (r: unknown[]): KeyValue => ({ key: r[1] as string, value: r[2] as string });
+  const tags = groupRows(db, 'SELECT run_pk, key, value FROM run_tags WHERE run_pk IN (%s)', pks, kv);
+  const params = groupRows(db, 'SELECT run_pk, key, value FROM params WHERE run_pk IN (%s)', pks, kv);
+  const metrics = groupRows(
+    db,
+    `SELECT l.run_pk, k.key, l.value, l.timestamp, l.step, l.is_nan
+     FROM latest_metrics l JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk IN (%s)`,
+    pks,
+    (r): Metric => ({
+      key: r[1] as string,
+      value: r[5] ? Number.NaN : (r[2] as number),
+      timestamp: r[3] as number,
+      step: r[4] as number,
+    }),
   );
   const inputs = loadDatasetInputs(db, pks);
   const modelInputs = group(

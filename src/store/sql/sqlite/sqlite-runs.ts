@@ -15,6 +15,7 @@ import { appendUriPath } from '../../uri-path.js';
 import type { SqliteDb } from './sqlite-db.js';
 import type { SqliteExperiments } from './sqlite-experiments.js';
 import type { MetricKeys } from './sqlite-metric-keys.js';
+import type { RunCache } from './sqlite-run-cache.js';
 import { loadRuns, type RunRow, toRunInfo } from './sqlite-run-loader.js';
 
 /** Python's repr of the non-matching params list, as MLflow's log-batch error shows it. */
@@ -28,6 +29,7 @@ export class SqliteRuns {
     private readonly db: SqliteDb,
     private readonly experiments: SqliteExperiments,
     private readonly keys: MetricKeys,
+    readonly cache: RunCache,
   ) {}
 
   row(runId: string): RunRow {
@@ -36,8 +38,10 @@ export class SqliteRuns {
     return row;
   }
 
+  /** The run about to be written: active, and dropped from the snapshot cache. */
   activeRow(runId: string): RunRow {
     const row = this.row(runId);
+    this.cache.invalidate(row.run_pk);
     if (row.lifecycle_stage !== 'active') {
       throw invalidParam(
         `The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
@@ -91,7 +95,7 @@ export class SqliteRuns {
   }
 
   get(runId: string): Run {
-    return loadRuns(this.db, [this.row(runId)])[0]!;
+    return loadRuns(this.db, [this.row(runId)], this.cache)[0]!;
   }
 
   update(runId: string, patch: { status?: RunStatus; endTime?: number | null; runName?: string }): RunInfo {
@@ -120,6 +124,7 @@ export class SqliteRuns {
   delete(runId: string): void {
     this.db.tx(() => {
       const row = this.row(runId);
+      this.cache.invalidate(row.run_pk);
       this.db.run(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_pk = ?`, [
         Date.now(),
         row.run_pk,
@@ -130,6 +135,7 @@ export class SqliteRuns {
   restore(runId: string): void {
     this.db.tx(() => {
       const row = this.row(runId);
+      this.cache.invalidate(row.run_pk);
       this.db.run(`UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_pk = ?`, [
         row.run_pk,
       ]);

@@ -14,12 +14,14 @@ import type {
   StoreOptions,
   TrackingStore,
 } from '../../types.js';
+import { Checkpointer } from './sqlite-checkpointer.js';
 import { SqliteDb } from './sqlite-db.js';
 import { requireExperimentIds, SqliteExperiments } from './sqlite-experiments.js';
 import { SqliteLoggedModels } from './sqlite-logged-models.js';
 import { MetricKeys } from './sqlite-metric-keys.js';
 import { SqliteMetrics } from './sqlite-metrics.js';
 import { ensureSchema } from './sqlite-migrate.js';
+import { RunCache } from './sqlite-run-cache.js';
 import { loadRuns, type RunRow } from './sqlite-run-loader.js';
 import { SqliteRuns } from './sqlite-runs.js';
 import { compileRunSearch } from './sqlite-search-runs.js';
@@ -41,6 +43,8 @@ export class SqliteStore implements TrackingStore {
   private readonly runs: SqliteRuns;
   private readonly metrics: SqliteMetrics;
   private readonly models: SqliteLoggedModels;
+  private readonly checkpointer: Checkpointer | undefined;
+  private readonly keys: MetricKeys;
 
   constructor(file: string, uri: string, opts: StoreOptions) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -52,14 +56,26 @@ export class SqliteStore implements TrackingStore {
       throw e;
     }
     const keys = new MetricKeys(this.db);
+    this.keys = keys;
     this.experiments = new SqliteExperiments(this.db, opts.defaultArtifactRoot);
-    this.runs = new SqliteRuns(this.db, this.experiments, keys);
+    this.runs = new SqliteRuns(this.db, this.experiments, keys, new RunCache());
     this.metrics = new SqliteMetrics(this.db, this.runs, keys);
     this.models = new SqliteLoggedModels(this.db, this.experiments);
     this.experiments.ensureDefaultExperiment();
+    if (file !== ':memory:') {
+      // Background checkpoints; the write connection's own threshold (16k pages ≈ 64 MB) is only a safety net.
+      this.db.exec('PRAGMA wal_autocheckpoint = 16000');
+      this.checkpointer = new Checkpointer(file);
+    }
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch {
+      // another process holds the database; its own checkpoints will fold the WAL in
+    }
     this.db.close();
   }
 
@@ -79,9 +95,11 @@ export class SqliteStore implements TrackingStore {
   }
   async deleteExperiment(id: string): Promise<void> {
     this.experiments.delete(id);
+    this.runs.cache.clear(); // its runs changed lifecycle stage
   }
   async restoreExperiment(id: string): Promise<void> {
     this.experiments.restore(id);
+    this.runs.cache.clear();
   }
   async renameExperiment(id: string, newName: string): Promise<void> {
     this.experiments.rename(id, newName);
@@ -159,10 +177,16 @@ export class SqliteStore implements TrackingStore {
     const offset = decodeOffsetToken(q.pageToken);
     const experimentIds = requireExperimentIds(q.experimentIds);
     if (experimentIds.length === 0) return { items: [] };
-    const { sql, params } = compileRunSearch({ ...q, experimentIds, limit: q.maxResults + 1, offset });
+    const { sql, params } = compileRunSearch({
+      ...q,
+      experimentIds,
+      limit: q.maxResults + 1,
+      offset,
+      metricKeyId: (k) => this.keys.find(k),
+    });
     const rows = this.db.all<RunRow>(sql, params);
     const hasMore = rows.length > q.maxResults;
-    return withToken(loadRuns(this.db, rows.slice(0, q.maxResults)), hasMore, offset);
+    return withToken(loadRuns(this.db, rows.slice(0, q.maxResults), this.runs.cache), hasMore, offset);
   }
   async searchDatasets(experimentIds: string[]) {
     return this.runs.searchDatasets(requireExperimentIds(experimentIds));
