@@ -60,6 +60,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     allowedHosts: deps.config.allowedHosts,
     corsAllowedOrigins: deps.config.corsAllowedOrigins,
     disabled: deps.config.disableSecurityMiddleware,
+    prefix: deps.config.staticPrefix,
   });
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) => {
@@ -71,17 +72,22 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
       );
   });
 
-  app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
-  app.get('/version', async (_req, reply) => reply.type('text/plain').send(VERSION));
-  app.post('/v1/traces', async (_req, reply) =>
-    reply
-      .code(501)
-      .type('application/json')
-      .send(errorBody('NOT_IMPLEMENTED', 'REST OTLP span logging is not supported by mltrack yet.')),
-  );
-
-  for (const route of routeTable) mountJsonRoute(app, route, deps);
-  await registerArtifactRoutes(app, deps);
+  // Everything is served at the root and, with --static-prefix, under the prefix too (MLflow moved more routes under
+  // the prefix release by release: UI and ajax first, then /health and /version, then /api).
+  const mountAll = async (scope: FastifyInstance) => {
+    scope.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
+    scope.get('/version', async (_req, reply) => reply.type('text/plain').send(VERSION));
+    scope.post('/v1/traces', async (_req, reply) =>
+      reply
+        .code(501)
+        .type('application/json')
+        .send(errorBody('NOT_IMPLEMENTED', 'REST OTLP span logging is not supported by mltrack yet.')),
+    );
+    for (const route of routeTable) mountJsonRoute(scope, route, deps);
+    await registerArtifactRoutes(scope, deps);
+  };
+  await app.register(mountAll);
+  if (deps.config.staticPrefix) await app.register(mountAll, { prefix: deps.config.staticPrefix });
   return app;
 }
 
@@ -89,6 +95,14 @@ function mountJsonRoute(app: FastifyInstance, route: JsonRoute, deps: AppDeps): 
   const versions = route.versions ?? [2];
   const prefixes = route.ajaxOnly ? ['/ajax-api'] : ['/api', '/ajax-api'];
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (deps.config.artifactsOnly) {
+      return reply
+        .code(503)
+        .type('text/plain')
+        .send(
+          `Endpoint: ${route.path} disabled due to the mlflow server running in \`--artifacts-only\` mode.`,
+        );
+    }
     const fields = requestFields(request);
     const result = await route.handler(fields, { ...deps, request, reply });
     if (reply.sent) return reply;

@@ -12,6 +12,8 @@ export interface SecurityOptions {
   /** Allowed cross-origin Origins (`*` = any). Localhost origins are always allowed. */
   readonly corsAllowedOrigins: readonly string[];
   readonly disabled: boolean;
+  /** --static-prefix, under which /health, /version and /api are served too. */
+  readonly prefix?: string;
 }
 
 function splitHost(hostHeader: string): string {
@@ -63,7 +65,8 @@ function originAllowed(origin: string, allowed: readonly string[]): boolean {
 export function installSecurity(app: FastifyInstance, opts: SecurityOptions): void {
   if (opts.disabled) return;
   app.addHook('onRequest', async (req, reply) => {
-    const url = req.url;
+    const raw = req.url.split('?')[0] ?? '';
+    const url = opts.prefix && raw.startsWith(`${opts.prefix}/`) ? raw.slice(opts.prefix.length) : raw;
     if (url === '/health' || url === '/version') return;
     if (!hostAllowed(req.headers.host, opts.allowedHosts)) {
       return reply

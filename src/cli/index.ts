@@ -36,6 +36,17 @@ program
     'allowed cross-origin origins (env MLFLOW_SERVER_CORS_ALLOWED_ORIGINS)',
   )
   .option('--disable-security-middleware', 'turn off the Host and Origin checks')
+  .option(
+    '--static-prefix <prefix>',
+    'also serve every route under this path prefix (env MLFLOW_STATIC_PREFIX)',
+  )
+  .option('--artifacts-only', 'serve only the artifact proxy; tracking endpoints answer 503')
+  .option('--registry-store-uri <uri>', 'accepted for compatibility; must equal the backend store URI')
+  .option('-w, --workers <n>', 'accepted for compatibility; mltrack serves from one process')
+  .option('--gunicorn-opts <opts>', 'accepted for compatibility; ignored')
+  .option('--uvicorn-opts <opts>', 'accepted for compatibility; ignored')
+  .option('--waitress-opts <opts>', 'accepted for compatibility; ignored')
+  .option('--dev', 'accepted for compatibility; ignored')
   .helpOption('--help', 'display help for command')
   .action(async (opts: Record<string, unknown>) => {
     await runServer(opts);

@@ -15,6 +15,16 @@ export async function runServer(opts: Record<string, unknown>): Promise<void> {
   set('allowedHosts', str('allowedHosts'));
   set('corsAllowedOrigins', str('corsAllowedOrigins'));
   if (opts.disableSecurityMiddleware === true) flags.disableSecurityMiddleware = true;
+  set('staticPrefix', str('staticPrefix'));
+  if (opts.artifactsOnly === true) flags.artifactsOnly = true;
+  set('registryStoreUri', str('registryStoreUri'));
+  for (const ignored of ['workers', 'gunicornOpts', 'uvicornOpts', 'waitressOpts', 'dev']) {
+    if (opts[ignored] !== undefined) {
+      process.stderr.write(
+        `mltrack: --${ignored.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is accepted for compatibility and ignored (one process serves all requests)\n`,
+      );
+    }
+  }
   // commander sets serveArtifacts=false for --no-serve-artifacts and true for --serve-artifacts
   if (typeof opts.serveArtifacts === 'boolean' && process.argv.some((a) => a.endsWith('serve-artifacts'))) {
     flags.serveArtifacts = opts.serveArtifacts;

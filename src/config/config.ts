@@ -17,6 +17,10 @@ export interface ServerConfig {
   readonly allowedHosts: readonly string[];
   readonly corsAllowedOrigins: readonly string[];
   readonly disableSecurityMiddleware: boolean;
+  /** --static-prefix: every route is also served under it (must start with `/` and not end with `/`). */
+  readonly staticPrefix: string;
+  /** --artifacts-only: only the artifact proxy is served; tracking endpoints answer 503. */
+  readonly artifactsOnly: boolean;
   /** Working directory relative paths resolve against (artifact locations). */
   readonly cwd: string;
 }
@@ -31,6 +35,9 @@ export interface ServerFlags {
   allowedHosts?: string;
   corsAllowedOrigins?: string;
   disableSecurityMiddleware?: boolean;
+  staticPrefix?: string;
+  artifactsOnly?: boolean;
+  registryStoreUri?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -67,6 +74,22 @@ export function parseServerConfig(
   } else if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(defaultArtifactRoot)) {
     defaultArtifactRoot = path.resolve(cwd, defaultArtifactRoot);
   }
+  const staticPrefix = flags.staticPrefix ?? env.MLFLOW_STATIC_PREFIX ?? '';
+  if (staticPrefix !== '' && (!staticPrefix.startsWith('/') || staticPrefix.endsWith('/'))) {
+    throw new Error(
+      `--static-prefix must begin with a '/' and cannot end with a '/' (got '${staticPrefix}').`,
+    );
+  }
+  const registryStoreUri = flags.registryStoreUri ?? env.MLFLOW_REGISTRY_STORE_URI;
+  if (registryStoreUri !== undefined && registryStoreUri !== '' && registryStoreUri !== backendStoreUri) {
+    throw new Error(
+      'A separate --registry-store-uri is not supported: mltrack keeps the registry in the backend store.',
+    );
+  }
+  const artifactsOnly = flags.artifactsOnly ?? envBool(env.MLFLOW_ARTIFACTS_ONLY, false);
+  if (artifactsOnly && !serveArtifacts) {
+    throw new Error('--artifacts-only cannot be combined with --no-serve-artifacts.');
+  }
   return Object.freeze({
     host: flags.host ?? env.MLFLOW_HOST ?? '127.0.0.1',
     port,
@@ -78,6 +101,8 @@ export function parseServerConfig(
     logLevel: env.MLTRACK_LOG_LEVEL ?? 'info',
     allowedHosts: csv(flags.allowedHosts ?? env.MLFLOW_SERVER_ALLOWED_HOSTS),
     corsAllowedOrigins: csv(flags.corsAllowedOrigins ?? env.MLFLOW_SERVER_CORS_ALLOWED_ORIGINS),
+    staticPrefix,
+    artifactsOnly,
     disableSecurityMiddleware:
       flags.disableSecurityMiddleware ?? envBool(env.MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE, false),
     cwd,

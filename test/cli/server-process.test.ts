@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'mltrack.js');
+
+/** Starts `mltrack server` as a real process (needs `npm run build`, which `npm test` runs first). */
+async function startServer(cwd: string, args: string[] = []): Promise<{ proc: ChildProcess; url: string }> {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'index.js')))
+    throw new Error('run `npm run build` first');
+  const proc = spawn(process.execPath, [BIN, 'server', '--port', '0', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /mltrack server listening at (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
+  });
+  return { proc, url };
+}
+
+const post = async (url: string, p: string, body: unknown) =>
+  fetch(`${url}/api/2.0/mlflow/${p}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+describe('mltrack server process', () => {
+  let proc: ChildProcess | undefined;
+  afterEach(() => {
+    proc?.kill('SIGKILL');
+    proc = undefined;
+  });
+
+  it('starts on the embedded defaults, serves, and on SIGTERM exits 0 with the database closed cleanly', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'mltrack-proc-'));
+    const started = await startServer(cwd);
+    proc = started.proc;
+    expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await (await fetch(`${started.url}/health`)).text()).toBe('OK');
+    const run = (await (
+      await post(started.url, 'runs/create', { experiment_id: '0', start_time: 1 })
+    ).json()) as {
+      run: { info: { run_id: string } };
+    };
+    const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'm', value: i, timestamp: i, step: i }));
+    expect((await post(started.url, 'runs/log-batch', { run_id: run.run.info.run_id, metrics })).status).toBe(
+      200,
+    );
+
+    const exited = new Promise<number | null>((resolve) => proc?.on('exit', (code) => resolve(code)));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    proc = undefined;
+
+    // mlflow.db in the working directory (MLflow 3.7+ default), WAL folded in on close, every point kept.
+    const walFile = path.join(cwd, 'mlflow.db-wal');
+    expect(!fs.existsSync(walFile) || fs.statSync(walFile).size === 0).toBe(true);
+    const db = new DatabaseSync(path.join(cwd, 'mlflow.db'), { readOnly: true });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM metrics').get()).toEqual({ n: 1000 });
+    db.close();
+  });
+
+  it('refuses to start on a database written by a newer mltrack, naming both versions, and changes nothing', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'mltrack-proc-'));
+    const first = await startServer(cwd);
+    first.proc.kill('SIGTERM');
+    await new Promise((r) => first.proc.on('exit', r));
+    const file = path.join(cwd, 'mlflow.db');
+    const db = new DatabaseSync(file);
+    db.exec(`INSERT INTO mltrack_schema_version (version, name, applied_at) VALUES (999, 'future', 0)`);
+    db.close();
+    const before = fs.readFileSync(file);
+    const p = spawn(process.execPath, [BIN, 'server', '--port', '0'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    p.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((r) => p.on('exit', r));
+    expect(code).toBe(1);
+    expect(err).toMatch(/999/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+});
