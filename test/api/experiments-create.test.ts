@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createExperiment,
   createRun,
@@ -7,16 +7,10 @@ import {
   uniqueName,
   type WireExperiment,
 } from '../helpers/api-fixtures.js';
-import { expectError, ok, startTestServer, type TestServer } from '../helpers/http.js';
+import { expectError, ok, sharedTestServer } from '../helpers/http.js';
 import { expectNoWrites } from '../helpers/state.js';
 
-let srv: TestServer;
-beforeAll(async () => {
-  srv = await startTestServer();
-});
-afterAll(async () => {
-  await srv.close();
-});
+const srv = sharedTestServer();
 
 describe('experiments: create / get / get-by-name', () => {
   it('create answers {experiment_id: "<string>"} and get returns the exact wire shape', async () => {

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createExperiment, createRun, getExperiment, getRun, uniqueName } from '../helpers/api-fixtures.js';
-import { expectError, ok, startTestServer, type TestServer } from '../helpers/http.js';
+import { expectError, ok, sharedTestServer } from '../helpers/http.js';
 import { expectNoWrites } from '../helpers/state.js';
 
-let srv: TestServer;
-beforeAll(async () => {
-  srv = await startTestServer();
-});
-afterAll(async () => {
-  await srv.close();
-});
+const srv = sharedTestServer();
 
 describe('experiments: update / delete / restore / tags', () => {
   it('renames; a clash is 400 RESOURCE_ALREADY_EXISTS; new_name is required', async () => {

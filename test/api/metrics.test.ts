@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRun, getRun, type WireMetric } from '../helpers/api-fixtures.js';
-import { expectError, ok, startTestServer, type TestServer } from '../helpers/http.js';
+import { expectError, ok, sharedTestServer } from '../helpers/http.js';
 import { expectNoWrites } from '../helpers/state.js';
 
-let srv: TestServer;
-beforeAll(async () => {
-  srv = await startTestServer();
-});
-afterAll(async () => {
-  await srv.close();
-});
+const srv = sharedTestServer();
 
 interface MetricsBody {
   metrics?: WireMetric[];

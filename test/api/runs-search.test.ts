@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createExperiment, createRun, type WireRun } from '../helpers/api-fixtures.js';
-import { expectError, ok, startTestServer, type TestServer } from '../helpers/http.js';
+import { expectError, ok, sharedTestServer } from '../helpers/http.js';
 
-let srv: TestServer;
-beforeAll(async () => {
-  srv = await startTestServer();
-});
-afterAll(async () => {
-  await srv.close();
-});
+const srv = sharedTestServer();
 
 interface SearchBody {
   runs?: WireRun[];

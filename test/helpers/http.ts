@@ -1,5 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { parseServerConfig, type ServerConfig } from '../../src/config/config.js';
 import type { ErrorCode } from '../../src/domain/errors.js';
@@ -135,4 +135,25 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await removeDir(dir);
     },
   };
+}
+
+/**
+ * One test server for the whole file: started before the first test, closed after the last. The returned object
+ * forwards to it, so test bodies can refer to `srv.api`, `srv.store` ... directly.
+ */
+export function sharedTestServer(env: Record<string, string> = {}): TestServer {
+  let current: TestServer | undefined;
+  beforeAll(async () => {
+    current = await startTestServer(env);
+  });
+  afterAll(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as TestServer, {
+    get: (_target, key) => {
+      if (current === undefined) throw new Error('the shared test server is not running');
+      return Reflect.get(current, key);
+    },
+  });
 }
