@@ -9,7 +9,7 @@ import { limits } from '../domain/limits.js';
 import { VERSION } from '../version.js';
 import { errorBody, httpStatus } from './errors.js';
 import { parseJsonBody } from './json-body.js';
-import type { Fields } from './request-fields.js';
+import { type Fields, RAW_BODY } from './request-fields.js';
 import { type AppDeps, type JsonRoute, RawJson } from './route.js';
 import { registerArtifactRoutes } from './routes/artifacts.js';
 import { routeTable } from './routes/index.js';
@@ -35,7 +35,8 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     return503OnClosing: true,
     logController: new QuietRequests(),
     forceCloseConnections: false,
-    routerOptions: { maxParamLength: 2048 },
+    // `//api/2.0/...` reaches the same route, as with MLflow's server.
+    routerOptions: { maxParamLength: 2048, ignoreDuplicateSlashes: true },
     // Malformed URLs (e.g. a bad percent escape) are client mistakes: MLflow's JSON error, never a bare 400/500.
     frameworkErrors: (err, _req, reply) => {
       (reply as FastifyReply)
@@ -133,7 +134,9 @@ function requestFields(request: FastifyRequest): Fields {
         );
       }
     }
-    fields = parseJsonBody(request.body as Buffer | undefined);
+    const raw = request.body as Buffer | undefined;
+    fields = parseJsonBody(raw);
+    if (raw !== undefined) Object.defineProperty(fields, RAW_BODY, { value: raw, enumerable: false });
   }
   const params = request.params as Record<string, string> | undefined;
   if (params) for (const [k, v] of Object.entries(params)) fields[k] = v;

@@ -23,16 +23,42 @@ export function preview(value: unknown): string {
   return s.length > 200 ? `${s.slice(0, 200)}...` : s;
 }
 
-const badType = (name: string, value: unknown, expected: string) =>
-  invalidParam(
-    `Invalid value ${preview(value)} for parameter '${name}' supplied. Hint: Value was of type '${jsType(value)}'. See the API docs for more information about request parameters.${expected ? '' : ''}`,
-  );
+/** The raw JSON body behind a Fields object, kept for error messages (JSON.parse forgets `9.0` vs `9`). */
+export const RAW_BODY = Symbol('rawBody');
 
-function jsType(v: unknown): string {
-  if (v === null) return 'NoneType';
+/** The number literal exactly as the client wrote it for a field, when the raw body is at hand. */
+function sourceLiteral(f: Fields, name: string): string | undefined {
+  const raw = (f as { [RAW_BODY]?: Buffer })[RAW_BODY];
+  if (raw === undefined) return undefined;
+  let found: string | undefined;
+  try {
+    JSON.parse(raw.toString('utf8'), (key, value, ctx?: { source?: string }) => {
+      if (found === undefined && key === name && typeof value === 'number') found = ctx?.source;
+      return value;
+    });
+  } catch {
+    return undefined;
+  }
+  return found;
+}
+
+/** MLflow's type-mismatch message: value as Python's json.dumps shows it, and Python's type name. */
+const badType = (f: Fields, name: string, value: unknown) => {
+  const literal = typeof value === 'number' ? sourceLiteral(f, name) : undefined;
+  const shown = literal ?? preview(value);
+  return invalidParam(
+    `Invalid value ${shown} for parameter '${name}' supplied:  Hint: Value was of type '${pyType(value, literal)}'. See the API docs for more information about request parameters.`,
+  );
+};
+
+function pyType(v: unknown, literal?: string): string {
+  if (v === null || v === undefined) return 'NoneType';
   if (Array.isArray(v)) return 'list';
   if (typeof v === 'string') return 'str';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'number') {
+    if (literal !== undefined) return /[.eE]/.test(literal) ? 'float' : 'int';
+    return Number.isInteger(v) ? 'int' : 'float';
+  }
   if (typeof v === 'boolean') return 'bool';
   return 'dict';
 }
@@ -49,7 +75,7 @@ export function optString(f: Fields, name: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v;
   // The query string only carries strings; in a JSON body protobuf rejects a number for a string field.
-  throw badType(name, v, 'string');
+  throw badType(f, name, v);
 }
 
 export function reqString(f: Fields, name: string): string {
@@ -67,7 +93,7 @@ export function optInt(f: Fields, name: string): number | undefined {
   if (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v) && Number.isSafeInteger(Number.parseInt(v, 10))) {
     return Number.parseInt(v, 10);
   }
-  throw badType(name, v, 'int');
+  throw badType(f, name, v);
 }
 
 export function reqInt(f: Fields, name: string): number {
@@ -86,7 +112,7 @@ export function parseDouble(v: unknown, name: string): number {
     if (s === '-Infinity' || s === '-inf') return Number.NEGATIVE_INFINITY;
     if (s !== '' && Number.isFinite(Number(s))) return Number(s);
   }
-  throw badType(name, v, 'double');
+  throw badType({}, name, v);
 }
 
 export function optBool(f: Fields, name: string): boolean | undefined {
@@ -98,7 +124,7 @@ export function optBool(f: Fields, name: string): boolean | undefined {
     if (s === 'true') return true;
     if (s === 'false') return false;
   }
-  throw badType(name, v, 'bool');
+  throw badType(f, name, v);
 }
 
 /** Repeated string field: array in JSON, repeated key in the query string, or one value. */
@@ -109,7 +135,7 @@ export function strList(f: Fields, name: string): string[] {
   return arr.map((x) => {
     if (typeof x === 'string') return x;
     if (typeof x === 'number') return String(x);
-    throw badType(name, v, 'list');
+    throw badType(f, name, v);
   });
 }
 
@@ -117,9 +143,9 @@ export function strList(f: Fields, name: string): string[] {
 export function objList(f: Fields, name: string): Fields[] {
   const v = f[name];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw badType(name, v, 'list');
+  if (!Array.isArray(v)) throw badType(f, name, v);
   return v.map((x) => {
-    if (x === null || typeof x !== 'object' || Array.isArray(x)) throw badType(name, v, 'list');
+    if (x === null || typeof x !== 'object' || Array.isArray(x)) throw badType(f, name, v);
     return x as Fields;
   });
 }
@@ -127,7 +153,7 @@ export function objList(f: Fields, name: string): Fields[] {
 export function optObject(f: Fields, name: string): Fields | undefined {
   const v = f[name];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw badType(name, v, 'dict');
+  if (typeof v !== 'object' || Array.isArray(v)) throw badType(f, name, v);
   return v as Fields;
 }
 
@@ -160,7 +186,7 @@ export function keyValues(f: Fields, name: string, requireValue = false): { key:
       if (requireValue) throw missing(`${name}[${i}].value`);
       return { key, value: '' };
     }
-    if (typeof value !== 'string') throw badType(`${name}[${i}].value`, value, 'string');
+    if (typeof value !== 'string') throw badType(f, `${name}[${i}].value`, value);
     return { key, value };
   });
 }

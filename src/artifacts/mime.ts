@@ -31,6 +31,8 @@ const TEXT = new Set([
   'ipynb',
   'MLmodel',
   'MLproject',
+  'mlmodel',
+  'mlproject',
   // Never rendered as markup from the API origin.
   'html',
   'htm',
@@ -63,7 +65,7 @@ const BINARY: Readonly<Record<string, string>> = {
 export function guessContentType(fileName: string): string {
   const dot = fileName.lastIndexOf('.');
   const ext = dot > 0 ? fileName.slice(dot + 1) : fileName;
-  if (TEXT.has(ext) || TEXT.has(ext.toLowerCase())) return 'text/plain; charset=utf-8';
+  if (TEXT.has(ext) || TEXT.has(ext.toLowerCase())) return 'text/plain'; // exactly, as MLflow sends it
   return BINARY[ext.toLowerCase()] ?? 'application/octet-stream';
 }
 

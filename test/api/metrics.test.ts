@@ -250,8 +250,11 @@ describe('get-history-bulk-interval', () => {
     const get = (q: Record<string, string | number | string[]>) =>
       srv.api.get('/metrics/get-history-bulk-interval', q);
     const bad: [Record<string, string | number | string[]>, string?][] = [
-      [{ metric_key: 'm' }, 'at least one run_id'],
-      [{ run_ids: Array.from({ length: 101 }, () => a), metric_key: 'm' }, 'more than 100 run_ids'],
+      [{ metric_key: 'm' }, "Missing value for required parameter 'run_ids'."],
+      [
+        { run_ids: Array.from({ length: 101 }, () => a), metric_key: 'm' },
+        'at most 100 run_ids. Received 101',
+      ],
       [{ run_ids: a }, "'metric_key'"],
       [{ run_ids: a, metric_key: 'm', start_step: 1 }, 'both must be specified'],
       [{ run_ids: a, metric_key: 'm', end_step: 1 }, 'both must be specified'],
@@ -259,8 +262,8 @@ describe('get-history-bulk-interval', () => {
         { run_ids: a, metric_key: 'm', start_step: 5, end_step: 1 },
         'end_step must be greater than start_step',
       ],
-      [{ run_ids: a, metric_key: 'm', max_results: 0 }],
-      [{ run_ids: a, metric_key: 'm', max_results: 2501 }],
+      [{ run_ids: a, metric_key: 'm', max_results: 0 }, 'max_results must be between 1 and 2500'],
+      [{ run_ids: a, metric_key: 'm', max_results: 2501 }, 'max_results must be between 1 and 2500'],
       [{ run_ids: a, metric_key: 'm', max_results: 'x' }],
       [{ run_ids: a, metric_key: 'm', start_step: 'a', end_step: 'b' }],
     ];

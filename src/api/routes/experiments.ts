@@ -160,8 +160,12 @@ export const experimentRoutes: JsonRoute[] = [
     ajaxOnly: true,
     handler: async (f, { store }) => {
       const ids = strList(f, 'experiment_ids');
-      if (ids.length === 0 || ids.length > 20) {
-        throw invalidParam('experiment_ids must contain between 1 and 20 experiment ids.');
+      if (ids.length === 0)
+        throw invalidParam('SearchDatasets request must specify at least one experiment_id.');
+      if (ids.length > 20) {
+        throw invalidParam(
+          `SearchDatasets request cannot specify more than 20 experiment_ids. Received ${ids.length} experiment_ids.`,
+        );
       }
       return { dataset_summaries: await store.searchDatasets(ids) };
     },

@@ -5,17 +5,7 @@ import { optInt, optString, reqString, strList } from '../request-fields.js';
 import type { JsonRoute } from '../route.js';
 import { wireMetrics } from '../wire-json.js';
 
-function runIdList(ids: string[]): string[] {
-  if (ids.length === 0)
-    throw invalidParam('GetMetricHistoryBulkInterval request must specify at least one run_id.');
-  if (ids.length > limits.bulkRunIdsMax) {
-    throw invalidParam(
-      `GetMetricHistoryBulkInterval request cannot specify more than ${limits.bulkRunIdsMax} run_ids. Received ${ids.length} run_ids.`,
-    );
-  }
-  return ids;
-}
-
+const SEE_DOCS = ' See the API docs for more information about request parameters.';
 export const metricRoutes: JsonRoute[] = [
   {
     method: 'GET',
@@ -41,20 +31,33 @@ export const metricRoutes: JsonRoute[] = [
     method: 'GET',
     path: '/mlflow/metrics/get-history-bulk-interval',
     handler: async (f, { store }) => {
-      const runIds = runIdList(strList(f, 'run_ids'));
+      const runIds = strList(f, 'run_ids');
+      if (runIds.length === 0)
+        throw invalidParam(`Missing value for required parameter 'run_ids'.${SEE_DOCS}`);
+      if (runIds.length > limits.bulkRunIdsMax) {
+        throw invalidParam(
+          `GetMetricHistoryBulkInterval request must specify at most ${limits.bulkRunIdsMax} run_ids. Received ${runIds.length} run_ids.${SEE_DOCS}`,
+        );
+      }
       const key = reqString(f, 'metric_key');
+      const max = optInt(f, 'max_results') ?? limits.bulkIntervalMaxResults;
+      if (max < 1 || max > limits.bulkIntervalMaxResults) {
+        throw invalidParam(`max_results must be between 1 and ${limits.bulkIntervalMaxResults}.${SEE_DOCS}`);
+      }
       const startStep = optInt(f, 'start_step');
       const endStep = optInt(f, 'end_step');
       if ((startStep === undefined) !== (endStep === undefined)) {
         throw invalidParam('If either start step or end step are specified, both must be specified.');
       }
       if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
-        throw invalidParam('end_step must be greater than start_step. ');
+        throw invalidParam(
+          `end_step must be greater than start_step. Found start_step=${startStep} and end_step=${endStep}.`,
+        );
       }
       const q: { runIds: string[]; key: string; startStep?: number; endStep?: number; maxResults: number } = {
         runIds,
         key,
-        maxResults: maxResults(f, limits.bulkIntervalMaxResults, limits.bulkIntervalMaxResults),
+        maxResults: max,
       };
       if (startStep !== undefined) q.startStep = startStep;
       if (endStep !== undefined) q.endStep = endStep;
@@ -71,10 +74,11 @@ export const metricRoutes: JsonRoute[] = [
         throw invalidParam('GetMetricHistoryBulk request must specify at least one run_id.');
       if (runIds.length > limits.bulkRunIdsMax) {
         throw invalidParam(
-          `GetMetricHistoryBulk request cannot specify more than ${limits.bulkRunIdsMax} run_ids.`,
+          `GetMetricHistoryBulk request cannot specify more than ${limits.bulkRunIdsMax} run_ids. Received ${runIds.length} run_ids.`,
         );
       }
-      const key = reqString(f, 'metric_key');
+      const key = optString(f, 'metric_key');
+      if (key === undefined) throw invalidParam('GetMetricHistoryBulk request must specify a metric_key.');
       const max = Math.min(
         maxResults(f, limits.bulkHistoryMax, Number.MAX_SAFE_INTEGER),
         limits.bulkHistoryMax,

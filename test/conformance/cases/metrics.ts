@@ -143,31 +143,47 @@ export const metricCases: CaseGroup = (test) => {
     expect(await store.getMetricHistoryBulk([a, b], 'm', 3)).toHaveLength(3);
   });
 
-  test('bulk interval keeps the first and last step and at most max_results steps per run', async (store) => {
+  // MLflow 3.17's sampling: NTILE(max_results) buckets over the rows in (step, timestamp, value, is_nan) order,
+  // the first row of each, plus the series' last row (replacing the last pick when the page is full).
+  test('bulk interval samples rows into max_results buckets and keeps the last row', async (store) => {
     const a = (await newRun(store, '0')).info.run_id;
     const b = (await newRun(store, '0')).info.run_id;
     await logMetrics(
       store,
       a,
-      Array.from({ length: 100 }, (_, i) => metric('m', i, 1000 + i, i)),
+      Array.from({ length: 10 }, (_, i) => metric('m', 10, 1, i)),
     );
-    await logMetrics(store, a, [metric('m', -1, 5000, 50)]);
-    await logMetrics(store, b, [metric('m', 1, 1, 3), metric('m', 2, 2, 7)]);
-    const got = await store.getMetricHistoryBulkInterval({ runIds: [a, b], key: 'm', maxResults: 10 });
-    const stepsOf = (run: string) => [...new Set(got.filter((m) => m.run_id === run).map((m) => m.step))];
-    const aSteps = stepsOf(a);
-    expect(aSteps.length).toBeLessThanOrEqual(10);
-    expect(aSteps.length).toBeGreaterThanOrEqual(2);
-    expect(aSteps).toContain(0);
-    expect(aSteps).toContain(99);
-    if (aSteps.includes(50)) expect(got.filter((m) => m.run_id === a && m.step === 50)).toHaveLength(2);
-    expect(stepsOf(b).sort((x, y) => x - y)).toEqual([3, 7]);
-    for (const m of got) expect(m.key).toBe('m');
+    await logMetrics(
+      store,
+      b,
+      Array.from({ length: 20 }, (_, i) => metric('m', 10, 1, i)),
+    );
+    const steps = async (runIds: string[], maxResults: number, run: string) =>
+      (await store.getMetricHistoryBulkInterval({ runIds, key: 'm', maxResults }))
+        .filter((m) => m.run_id === run)
+        .map((m) => m.step);
+    expect(await steps([a], 5, a)).toEqual([0, 2, 4, 6, 9]);
+    expect(await steps([a, b], 5, b)).toEqual([0, 4, 8, 12, 19]);
+    expect(await steps([a], 1, a)).toEqual([9]);
+    expect(await steps([a], 2500, a)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // runs come back in the order asked
+    const both = await store.getMetricHistoryBulkInterval({ runIds: [b, a], key: 'm', maxResults: 2 });
+    expect(both.map((m) => m.run_id)).toEqual([b, b, a, a]);
+  });
 
-    const all = await store.getMetricHistoryBulkInterval({ runIds: [b], key: 'm', maxResults: 2500 });
-    expect(all.map((m) => ({ step: m.step, value: m.value, run_id: m.run_id }))).toEqual([
-      { step: 3, value: 1, run_id: b },
-      { step: 7, value: 2, run_id: b },
+  test('bulk interval samples rows, not steps: points sharing a step count separately', async (store) => {
+    const a = (await newRun(store, '0')).info.run_id;
+    await logMetrics(store, a, [
+      ...Array.from({ length: 10 }, (_, i) => metric('m', 10, 1, i)),
+      ...Array.from({ length: 10 }, (_, i) => metric('m', 10, 2, i)),
+    ]);
+    const got = await store.getMetricHistoryBulkInterval({ runIds: [a], key: 'm', maxResults: 5 });
+    expect(got.map((m) => [m.step, m.timestamp])).toEqual([
+      [0, 1],
+      [2, 1],
+      [4, 1],
+      [6, 1],
+      [9, 2],
     ]);
   });
 

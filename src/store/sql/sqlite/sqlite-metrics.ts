@@ -61,9 +61,10 @@ export class SqliteMetrics {
   }
 
   /**
-   * UI chart sampling: per run, keep the first and last step in range and evenly spaced steps between them, up to
-   * maxResults steps; every point at a chosen step is returned. Reads only distinct steps (an index-only scan),
-   * then the chosen steps' points.
+   * UI chart sampling, MLflow 3.17's rule: per run, the rows of the series (within [startStep, endStep]) in
+   * (step, timestamp, value, is_nan) order are cut into maxResults NTILE buckets and the first row of each is kept;
+   * the series' last row is always included, replacing the last pick when the page is full. Runs come back in the
+   * order asked; an unknown run is RESOURCE_DOES_NOT_EXIST.
    */
   bulkInterval(q: {
     runIds: string[];
@@ -72,42 +73,42 @@ export class SqliteMetrics {
     endStep?: number;
     maxResults: number;
   }): Metric[] {
+    const runs = q.runIds.map((id) => ({ id, pk: this.runs.row(id).run_pk }));
     const keyId = this.keys.find(q.key);
     if (keyId === undefined) return [];
+    const range = q.startStep !== undefined && q.endStep !== undefined;
+    const where = `run_pk = ? AND key_id = ?${range ? ' AND step BETWEEN ? AND ?' : ''}`;
+    const args = (pk: number) => (range ? [pk, keyId, q.startStep!, q.endStep!] : [pk, keyId]);
     const out: Metric[] = [];
-    for (const runId of [...new Set(q.runIds)].sort()) {
-      const run = this.runs.row(runId);
-      const range = q.startStep !== undefined && q.endStep !== undefined;
-      const steps = this.db
-        .all<{ step: number }>(
-          `SELECT DISTINCT step FROM metrics WHERE run_pk = ? AND key_id = ?${range ? ' AND step BETWEEN ? AND ?' : ''} ORDER BY step`,
-          range ? [run.run_pk, keyId, q.startStep!, q.endStep!] : [run.run_pk, keyId],
-        )
-        .map((r) => r.step);
-      const chosen = sampleSteps(steps, q.maxResults);
-      for (const step of chosen) {
-        const rows = this.db.all<PointRow>(
-          'SELECT value, timestamp, step, is_nan FROM metrics WHERE run_pk = ? AND key_id = ? AND step = ? ORDER BY timestamp, value',
-          [run.run_pk, keyId, step],
-        );
-        for (const r of rows) out.push(point(q.key, r, runId));
+    for (const run of runs) {
+      const rows = this.db.all<PointRow>(
+        `SELECT value, timestamp, step, is_nan FROM (
+           SELECT value, timestamp, step, is_nan,
+             ROW_NUMBER() OVER (PARTITION BY b ORDER BY step, timestamp, value, is_nan) AS rn
+           FROM (SELECT value, timestamp, step, is_nan, NTILE(?) OVER (ORDER BY step, timestamp, value, is_nan) AS b
+                 FROM metrics WHERE ${where}))
+         WHERE rn = 1 ORDER BY step, timestamp, value, is_nan`,
+        [q.maxResults, ...args(run.pk)],
+      );
+      const last = this.db.get<PointRow>(
+        `SELECT value, timestamp, step, is_nan FROM metrics WHERE ${where}
+         ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT 1`,
+        args(run.pk),
+      );
+      const tail = rows[rows.length - 1];
+      const same =
+        tail !== undefined &&
+        last !== undefined &&
+        tail.step === last.step &&
+        tail.timestamp === last.timestamp &&
+        tail.value === last.value &&
+        tail.is_nan === last.is_nan;
+      if (last !== undefined && !same) {
+        if (rows.length >= q.maxResults) rows[rows.length - 1] = last;
+        else rows.push(last);
       }
+      for (const r of rows) out.push(point(q.key, r, run.id));
     }
     return out;
   }
-}
-
-/** Evenly spaced picks from sorted distinct steps, always keeping the first and the last. */
-export function sampleSteps(steps: number[], max: number): number[] {
-  if (steps.length <= max) return steps;
-  if (max <= 1) return steps.slice(-1);
-  const out: number[] = [];
-  const stride = (steps.length - 1) / (max - 1);
-  let last = -1;
-  for (let i = 0; i < max; i++) {
-    const idx = Math.round(i * stride);
-    if (idx !== last) out.push(steps[idx]!);
-    last = idx;
-  }
-  return out;
 }
