@@ -69,6 +69,12 @@ export class SqliteStore implements TrackingStore {
     }
   }
 
+  /** A write's result, handed out once it is on disk. */
+  private async durable<T>(out: T): Promise<T> {
+    await this.db.durable();
+    return out;
+  }
+
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     try {
@@ -96,19 +102,24 @@ export class SqliteStore implements TrackingStore {
   async deleteExperiment(id: string): Promise<void> {
     this.experiments.delete(id);
     this.runs.cache.clear(); // its runs changed lifecycle stage
+    await this.db.durable();
   }
   async restoreExperiment(id: string): Promise<void> {
     this.experiments.restore(id);
     this.runs.cache.clear();
+    await this.db.durable();
   }
   async renameExperiment(id: string, newName: string): Promise<void> {
     this.experiments.rename(id, newName);
+    await this.db.durable();
   }
   async setExperimentTag(id: string, tag: KeyValue): Promise<void> {
     this.experiments.setTag(id, tag);
+    await this.db.durable();
   }
   async deleteExperimentTag(id: string, key: string): Promise<void> {
     this.experiments.deleteTag(id, key);
+    await this.db.durable();
   }
   async searchExperiments(q: {
     viewType: ViewType;
@@ -130,7 +141,7 @@ export class SqliteStore implements TrackingStore {
     runName?: string;
     tags: KeyValue[];
   }): Promise<Run> {
-    return this.runs.create(input);
+    return this.durable(this.runs.create(input));
   }
   async getRun(runId: string): Promise<Run> {
     return this.runs.get(runId);
@@ -139,22 +150,27 @@ export class SqliteStore implements TrackingStore {
     runId: string,
     patch: { status?: RunStatus; endTime?: number | null; runName?: string },
   ): Promise<RunInfo> {
-    return this.runs.update(runId, patch);
+    return this.durable(this.runs.update(runId, patch));
   }
   async deleteRun(runId: string): Promise<void> {
     this.runs.delete(runId);
+    await this.db.durable();
   }
   async restoreRun(runId: string): Promise<void> {
     this.runs.restore(runId);
+    await this.db.durable();
   }
   async logBatch(runId: string, batch: LogBatchInput): Promise<void> {
     this.runs.logBatch(runId, batch);
+    await this.db.durable();
   }
   async logParam(runId: string, param: KeyValue): Promise<void> {
     this.runs.logParam(runId, param);
+    await this.db.durable();
   }
   async deleteTag(runId: string, key: string): Promise<void> {
     this.runs.deleteTag(runId, key);
+    await this.db.durable();
   }
   async logInputs(
     runId: string,
@@ -162,9 +178,11 @@ export class SqliteStore implements TrackingStore {
     models: { model_id: string }[],
   ): Promise<void> {
     this.runs.logInputs(runId, datasets, models);
+    await this.db.durable();
   }
   async logOutputs(runId: string, models: { model_id: string; step: number }[]): Promise<void> {
     this.runs.logOutputs(runId, models);
+    await this.db.durable();
   }
   async searchRuns(q: {
     experimentIds: string[];
@@ -224,25 +242,29 @@ export class SqliteStore implements TrackingStore {
     params: KeyValue[];
     tags: KeyValue[];
   }): Promise<LoggedModel> {
-    return this.models.create(input);
+    return this.durable(this.models.create(input));
   }
   async getLoggedModel(modelId: string): Promise<LoggedModel> {
     return this.models.get(modelId);
   }
   async finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel> {
-    return this.models.finalize(modelId, status);
+    return this.durable(this.models.finalize(modelId, status));
   }
   async deleteLoggedModel(modelId: string): Promise<void> {
     this.models.delete(modelId);
+    await this.db.durable();
   }
   async setLoggedModelTags(modelId: string, tags: KeyValue[]): Promise<void> {
     this.models.setTags(modelId, tags);
+    await this.db.durable();
   }
   async deleteLoggedModelTag(modelId: string, key: string): Promise<void> {
     this.models.deleteTag(modelId, key);
+    await this.db.durable();
   }
   async logLoggedModelParams(modelId: string, params: KeyValue[]): Promise<void> {
     this.models.logParams(modelId, params);
+    await this.db.durable();
   }
   async searchLoggedModels(q: {
     experimentIds: string[];
