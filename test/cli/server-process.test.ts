@@ -98,4 +98,55 @@ describe('mltrack server process', () => {
     expect(err).toMatch(/999/);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
+
+  it('SIGKILL during ingest loses no acknowledged batch and leaves no partial batch', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'mltrack-proc-'));
+    const started = await startServer(cwd);
+    proc = started.proc;
+    const run = (await (
+      await post(started.url, 'runs/create', { experiment_id: '0', start_time: 1 })
+    ).json()) as {
+      run: { info: { run_id: string } };
+    };
+    const runId = run.run.info.run_id;
+    const acked: number[] = [];
+    let stop = false;
+    const client = async (c: number) => {
+      for (let b = c; !stop; b += 4) {
+        const metrics = Array.from({ length: 500 }, (_, i) => ({
+          key: `k${i % 10}`,
+          value: b,
+          timestamp: b,
+          step: b * 100 + i,
+        }));
+        try {
+          const r = await post(started.url, 'runs/log-batch', { run_id: runId, metrics });
+          if (r.status === 200) acked.push(b);
+        } catch {
+          return; // the server is gone
+        }
+      }
+    };
+    const clients = [0, 1, 2, 3].map(client);
+    await new Promise((r) => setTimeout(r, 1500));
+    proc.kill('SIGKILL');
+    stop = true;
+    await Promise.all(clients);
+    await new Promise((r) => proc?.on('exit', r));
+    expect(acked.length).toBeGreaterThan(0);
+
+    const again = await startServer(cwd);
+    proc = again.proc;
+    const db = new DatabaseSync(path.join(cwd, 'mlflow.db'), { readOnly: true });
+    const perBatch = db
+      .prepare('SELECT timestamp AS b, COUNT(*) AS n FROM metrics GROUP BY timestamp')
+      .all() as {
+      b: number;
+      n: number;
+    }[];
+    db.close();
+    const stored = new Map(perBatch.map((r) => [r.b, r.n]));
+    for (const b of acked) expect(stored.get(b), `acknowledged batch ${b}`).toBe(500);
+    for (const [b, n] of stored) expect(n, `batch ${b} is all or nothing`).toBe(500);
+  });
 });
