@@ -20,9 +20,9 @@ export interface HandlerContext extends AppDeps {
  * One protobuf-style JSON endpoint. `path` is relative to the API version root, e.g. `/mlflow/runs/create`;
  * it is mounted under `/api/<v>.0` and `/ajax-api/<v>.0` for each listed major version.
  */
-/** A handler result that is already JSON text (sent as is). */
+/** A handler result that is already JSON (text or UTF-8 bytes), sent as is. */
 export class RawJson {
-  constructor(readonly json: string) {}
+  constructor(readonly json: string | Buffer) {}
 }
 
 export interface JsonRoute {

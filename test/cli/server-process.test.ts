@@ -129,10 +129,11 @@ describe('mltrack server process', () => {
     };
     const clients = [0, 1, 2, 3].map(client);
     await new Promise((r) => setTimeout(r, 1500));
+    const exited = new Promise((r) => proc?.once('exit', r));
     proc.kill('SIGKILL');
     stop = true;
+    await exited;
     await Promise.all(clients);
-    await new Promise((r) => proc?.on('exit', r));
     expect(acked.length).toBeGreaterThan(0);
 
     const again = await startServer(cwd);

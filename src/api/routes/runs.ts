@@ -64,16 +64,19 @@ export function wireRun(r: Run): Record<string, unknown> {
  * Wire JSON per run snapshot. Stores may hand out the same immutable Run object for an unchanged run (the SQLite
  * store's snapshot cache does), so each snapshot is serialized once; a changed run is a new object.
  */
-const runJsonMemo = new WeakMap<Run, string>();
+const runJsonMemo = new WeakMap<Run, Buffer>();
 
-export function wireRunJson(r: Run): string {
+/** A run's wire JSON as UTF-8 bytes: search pages are concatenated from these without re-encoding. */
+export function wireRunJson(r: Run): Buffer {
   let json = runJsonMemo.get(r);
   if (json === undefined) {
-    json = JSON.stringify(wireRun(r));
+    json = Buffer.from(JSON.stringify(wireRun(r)));
     runJsonMemo.set(r, json);
   }
   return json;
 }
+
+const COMMA = Buffer.from(',');
 
 function runIdForBatch(f: Fields): string {
   const id = runIdOf(f);
@@ -158,7 +161,8 @@ export const runRoutes: JsonRoute[] = [
   {
     method: 'GET',
     path: '/mlflow/runs/get',
-    handler: async (f, { store }) => new RawJson(`{"run":${wireRunJson(await store.getRun(runIdOf(f)))}}`),
+    handler: async (f, { store }) =>
+      new RawJson(`{"run":${wireRunJson(await store.getRun(runIdOf(f))).toString('utf8')}}`),
   },
   {
     method: 'POST',
@@ -341,9 +345,14 @@ export const runRoutes: JsonRoute[] = [
           orderBy: parseRunOrderBy(bounded(strList(f, 'order_by'), 'order_by', limits.orderByMax)),
           pageToken: optString(f, 'page_token'),
         });
-        const runs = res.items.map(wireRunJson).join(',');
+        const parts: Buffer[] = [Buffer.from('{"runs":[')];
+        res.items.forEach((run, i) => {
+          if (i > 0) parts.push(COMMA);
+          parts.push(wireRunJson(run));
+        });
         const token = res.nextPageToken ? `,"next_page_token":${JSON.stringify(res.nextPageToken)}` : '';
-        return new RawJson(`{"runs":[${runs}]${token}}`);
+        parts.push(Buffer.from(`]${token}}`));
+        return new RawJson(Buffer.concat(parts));
       },
     }),
   ),

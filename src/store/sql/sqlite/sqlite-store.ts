@@ -43,10 +43,12 @@ export class SqliteStore implements TrackingStore {
   private readonly runs: SqliteRuns;
   private readonly metrics: SqliteMetrics;
   private readonly models: SqliteLoggedModels;
-  private readonly checkpointer: Checkpointer | undefined;
+  private checkpointer: Checkpointer | undefined;
+  private readonly file: string;
   private readonly keys: MetricKeys;
 
   constructor(file: string, uri: string, opts: StoreOptions) {
+    this.file = file;
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new SqliteDb(file);
     try {
@@ -65,12 +67,14 @@ export class SqliteStore implements TrackingStore {
     if (file !== ':memory:') {
       // Background checkpoints; the write connection's own threshold (16k pages ≈ 64 MB) is only a safety net.
       this.db.exec('PRAGMA wal_autocheckpoint = 16000');
-      this.checkpointer = new Checkpointer(file);
+      // the checkpoint worker starts with the first write (an idle server does not pay for its thread)
     }
   }
 
   /** A write's result, handed out once it is on disk. */
   private async durable<T>(out: T): Promise<T> {
+    if (this.checkpointer === undefined && this.file !== ':memory:')
+      this.checkpointer = new Checkpointer(this.file);
     await this.db.durable();
     return out;
   }
@@ -102,24 +106,24 @@ export class SqliteStore implements TrackingStore {
   async deleteExperiment(id: string): Promise<void> {
     this.experiments.delete(id);
     this.runs.cache.clear(); // its runs changed lifecycle stage
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async restoreExperiment(id: string): Promise<void> {
     this.experiments.restore(id);
     this.runs.cache.clear();
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async renameExperiment(id: string, newName: string): Promise<void> {
     this.experiments.rename(id, newName);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async setExperimentTag(id: string, tag: KeyValue): Promise<void> {
     this.experiments.setTag(id, tag);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async deleteExperimentTag(id: string, key: string): Promise<void> {
     this.experiments.deleteTag(id, key);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async searchExperiments(q: {
     viewType: ViewType;
@@ -154,23 +158,23 @@ export class SqliteStore implements TrackingStore {
   }
   async deleteRun(runId: string): Promise<void> {
     this.runs.delete(runId);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async restoreRun(runId: string): Promise<void> {
     this.runs.restore(runId);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async logBatch(runId: string, batch: LogBatchInput): Promise<void> {
     this.runs.logBatch(runId, batch);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async logParam(runId: string, param: KeyValue): Promise<void> {
     this.runs.logParam(runId, param);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async deleteTag(runId: string, key: string): Promise<void> {
     this.runs.deleteTag(runId, key);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async logInputs(
     runId: string,
@@ -178,11 +182,11 @@ export class SqliteStore implements TrackingStore {
     models: { model_id: string }[],
   ): Promise<void> {
     this.runs.logInputs(runId, datasets, models);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async logOutputs(runId: string, models: { model_id: string; step: number }[]): Promise<void> {
     this.runs.logOutputs(runId, models);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async searchRuns(q: {
     experimentIds: string[];
@@ -252,19 +256,19 @@ export class SqliteStore implements TrackingStore {
   }
   async deleteLoggedModel(modelId: string): Promise<void> {
     this.models.delete(modelId);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async setLoggedModelTags(modelId: string, tags: KeyValue[]): Promise<void> {
     this.models.setTags(modelId, tags);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async deleteLoggedModelTag(modelId: string, key: string): Promise<void> {
     this.models.deleteTag(modelId, key);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async logLoggedModelParams(modelId: string, params: KeyValue[]): Promise<void> {
     this.models.logParams(modelId, params);
-    await this.db.durable();
+    await this.durable(undefined);
   }
   async searchLoggedModels(q: {
     experimentIds: string[];
