@@ -2,6 +2,7 @@ import type { KeyValue, ViewType } from '../domain/entities/common.js';
 import type { Experiment } from '../domain/entities/experiment.js';
 import type { LoggedModel, LoggedModelStatus } from '../domain/entities/logged-model.js';
 import type { Metric } from '../domain/entities/metric.js';
+import type { ModelVersion, RegisteredModel, Stage } from '../domain/entities/registry.js';
 import type { Dataset, Run, RunInfo, RunStatus } from '../domain/entities/run.js';
 import type { Filter, OrderTerm } from '../domain/search/ast.js';
 
@@ -132,12 +133,73 @@ export interface LoggedModelOrder {
   dataset_digest?: string;
 }
 
+export interface RegistryStore {
+  createRegisteredModel(input: {
+    name: string;
+    tags: KeyValue[];
+    description?: string;
+  }): Promise<RegisteredModel>;
+  getRegisteredModel(name: string): Promise<RegisteredModel>;
+  renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel>;
+  updateRegisteredModel(name: string, description: string | undefined): Promise<RegisteredModel>;
+  deleteRegisteredModel(name: string): Promise<void>;
+  setRegisteredModelTag(name: string, tag: KeyValue): Promise<void>;
+  deleteRegisteredModelTag(name: string, key: string): Promise<void>;
+  searchRegisteredModels(q: {
+    filter: Filter;
+    includePrompts: boolean;
+    maxResults: number;
+    orderBy: readonly OrderTerm[];
+    pageToken?: string;
+  }): Promise<SearchResult<RegisteredModel>>;
+  /** Latest version per stage (all four stages when `stages` is empty). */
+  getLatestVersions(name: string, stages: Stage[]): Promise<ModelVersion[]>;
+  createModelVersion(input: {
+    name: string;
+    source: string;
+    storageLocation?: string;
+    runId?: string;
+    runLink?: string;
+    description?: string;
+    tags: KeyValue[];
+    modelId?: string;
+  }): Promise<ModelVersion>;
+  getModelVersion(name: string, version: number): Promise<ModelVersion>;
+  updateModelVersion(name: string, version: number, description: string | undefined): Promise<ModelVersion>;
+  transitionModelVersionStage(
+    name: string,
+    version: number,
+    stage: Stage,
+    archiveExisting: boolean,
+  ): Promise<ModelVersion>;
+  deleteModelVersion(name: string, version: number): Promise<void>;
+  /** storage_location, or source when there is none. */
+  getModelVersionDownloadUri(name: string, version: number): Promise<string>;
+  setModelVersionTag(name: string, version: number, tag: KeyValue): Promise<void>;
+  deleteModelVersionTag(name: string, version: number, key: string): Promise<void>;
+  searchModelVersions(q: {
+    filter: Filter;
+    includePrompts: boolean;
+    maxResults: number;
+    orderBy: readonly OrderTerm[];
+    pageToken?: string;
+  }): Promise<SearchResult<ModelVersion>>;
+  setRegisteredModelAlias(name: string, alias: string, version: number): Promise<void>;
+  deleteRegisteredModelAlias(name: string, alias: string): Promise<void>;
+  getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion>;
+}
+
 export interface StoreCapabilities {
   /** log-batch applies params, metrics and tags in one transaction. */
   readonly transactionalLogBatch: boolean;
 }
 
-export interface TrackingStore extends ExperimentStore, RunStore, MetricStore, LoggedModelStore {
+export interface TrackingStore
+  extends ExperimentStore,
+    RunStore,
+    MetricStore,
+    LoggedModelStore,
+    RegistryStore {
   readonly capabilities: StoreCapabilities;
   close(): Promise<void>;
 }

@@ -2,6 +2,8 @@ import type { JsonRoute } from '../route.js';
 import { experimentRoutes } from './experiments.js';
 import { loggedModelRoutes } from './logged-models.js';
 import { metricRoutes } from './metrics.js';
+import { modelVersionRoutes } from './model-versions.js';
+import { registeredModelRoutes } from './registered-models.js';
 import { runRoutes } from './runs.js';
 
 /** THE route table of protobuf-style JSON endpoints (artifact routes stream and register themselves). */
@@ -10,4 +12,6 @@ export const routeTable: readonly JsonRoute[] = [
   ...runRoutes,
   ...metricRoutes,
   ...loggedModelRoutes,
+  ...registeredModelRoutes,
+  ...modelVersionRoutes,
 ];

@@ -4,6 +4,7 @@ import type { KeyValue, ViewType } from '../../../domain/entities/common.js';
 import type { Experiment } from '../../../domain/entities/experiment.js';
 import type { LoggedModel, LoggedModelStatus } from '../../../domain/entities/logged-model.js';
 import type { Metric } from '../../../domain/entities/metric.js';
+import type { ModelVersion, RegisteredModel, Stage } from '../../../domain/entities/registry.js';
 import type { Dataset, Run, RunInfo, RunStatus } from '../../../domain/entities/run.js';
 import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
 import { decodeOffsetToken, encodeOffsetToken, encodePageToken } from '../../../domain/search/page-token.js';
@@ -21,6 +22,7 @@ import { SqliteLoggedModels } from './sqlite-logged-models.js';
 import { MetricKeys } from './sqlite-metric-keys.js';
 import { SqliteMetrics } from './sqlite-metrics.js';
 import { ensureSchema } from './sqlite-migrate.js';
+import { SqliteRegistry } from './sqlite-registry.js';
 import { RunCache } from './sqlite-run-cache.js';
 import { loadRuns, type RunRow } from './sqlite-run-loader.js';
 import { SqliteRuns } from './sqlite-runs.js';
@@ -43,6 +45,7 @@ export class SqliteStore implements TrackingStore {
   private readonly runs: SqliteRuns;
   private readonly metrics: SqliteMetrics;
   private readonly models: SqliteLoggedModels;
+  private readonly registry: SqliteRegistry;
   private checkpointer: Checkpointer | undefined;
   private readonly file: string;
   private readonly keys: MetricKeys;
@@ -63,6 +66,7 @@ export class SqliteStore implements TrackingStore {
     this.runs = new SqliteRuns(this.db, this.experiments, keys, new RunCache());
     this.metrics = new SqliteMetrics(this.db, this.runs, keys);
     this.models = new SqliteLoggedModels(this.db, this.experiments);
+    this.registry = new SqliteRegistry(this.db);
     this.experiments.ensureDefaultExperiment();
     if (file !== ':memory:') {
       // Background checkpoints; the write connection's own threshold (16k pages ≈ 64 MB) is only a safety net.
@@ -285,6 +289,100 @@ export class SqliteStore implements TrackingStore {
     const out: SearchResult<LoggedModel> = { items };
     if (hasMore) out.nextPageToken = encodePageToken({ ...q.tokenContext, offset: offset + items.length });
     return out;
+  }
+
+  // Model registry
+  async createRegisteredModel(input: {
+    name: string;
+    tags: KeyValue[];
+    description?: string;
+  }): Promise<RegisteredModel> {
+    return this.durable(this.registry.createModel(input));
+  }
+  async getRegisteredModel(name: string): Promise<RegisteredModel> {
+    return this.registry.getModel(name);
+  }
+  async renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel> {
+    return this.durable(this.registry.renameModel(name, newName));
+  }
+  async updateRegisteredModel(name: string, description: string | undefined): Promise<RegisteredModel> {
+    return this.durable(this.registry.updateModel(name, description));
+  }
+  async deleteRegisteredModel(name: string): Promise<void> {
+    return this.durable(this.registry.deleteModel(name));
+  }
+  async setRegisteredModelTag(name: string, tag: KeyValue): Promise<void> {
+    return this.durable(this.registry.setModelTag(name, tag));
+  }
+  async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
+    return this.durable(this.registry.deleteModelTag(name, key));
+  }
+  async searchRegisteredModels(q: {
+    filter: Filter;
+    includePrompts: boolean;
+    maxResults: number;
+    orderBy: readonly OrderTerm[];
+    pageToken?: string;
+  }): Promise<SearchResult<RegisteredModel>> {
+    const offset = decodeOffsetToken(q.pageToken);
+    const items = this.registry.searchModels({ ...q, limit: q.maxResults + 1, offset });
+    return withToken(items.slice(0, q.maxResults), items.length > q.maxResults, offset);
+  }
+  async getLatestVersions(name: string, stages: Stage[]): Promise<ModelVersion[]> {
+    return this.registry.latestVersions(name, stages);
+  }
+  async createModelVersion(input: Parameters<SqliteRegistry['createVersion']>[0]): Promise<ModelVersion> {
+    return this.durable(this.registry.createVersion(input));
+  }
+  async getModelVersion(name: string, version: number): Promise<ModelVersion> {
+    return this.registry.getVersion(name, version);
+  }
+  async updateModelVersion(
+    name: string,
+    version: number,
+    description: string | undefined,
+  ): Promise<ModelVersion> {
+    return this.durable(this.registry.updateVersion(name, version, description));
+  }
+  async transitionModelVersionStage(
+    name: string,
+    version: number,
+    stage: Stage,
+    archive: boolean,
+  ): Promise<ModelVersion> {
+    return this.durable(this.registry.transition(name, version, stage, archive));
+  }
+  async deleteModelVersion(name: string, version: number): Promise<void> {
+    return this.durable(this.registry.deleteVersion(name, version));
+  }
+  async getModelVersionDownloadUri(name: string, version: number): Promise<string> {
+    return this.registry.downloadUri(name, version);
+  }
+  async setModelVersionTag(name: string, version: number, tag: KeyValue): Promise<void> {
+    return this.durable(this.registry.setVersionTag(name, version, tag));
+  }
+  async deleteModelVersionTag(name: string, version: number, key: string): Promise<void> {
+    return this.durable(this.registry.deleteVersionTag(name, version, key));
+  }
+  async searchModelVersions(q: {
+    filter: Filter;
+    includePrompts: boolean;
+    maxResults: number;
+    orderBy: readonly OrderTerm[];
+    pageToken?: string;
+  }): Promise<SearchResult<ModelVersion>> {
+    const offset = decodeOffsetToken(q.pageToken);
+    const items = this.registry.searchVersions({ ...q, limit: q.maxResults + 1, offset });
+    return withToken(items.slice(0, q.maxResults), items.length > q.maxResults, offset);
+  }
+  async setRegisteredModelAlias(name: string, alias: string, version: number): Promise<void> {
+    return this.durable(this.registry.setAlias(name, alias, version));
+  }
+  async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
+    return this.durable(this.registry.deleteAlias(name, alias));
+  }
+  async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
+    return this.registry.byAlias(name, alias);
   }
 }
 

@@ -1,0 +1,432 @@
+import type { SQLInputValue } from 'node:sqlite';
+import type { KeyValue } from '../../../domain/entities/common.js';
+import { DEFAULT_WORKSPACE } from '../../../domain/entities/experiment.js';
+import {
+  DELETED_STAGE,
+  type ModelVersion,
+  type RegisteredModel,
+  STAGES,
+  type Stage,
+  TAG_IS_PROMPT,
+} from '../../../domain/entities/registry.js';
+import { alreadyExists, invalidParam, notFound } from '../../../domain/errors.js';
+import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
+import { compileComparison } from '../sql-ops.js';
+import type { SqliteDb } from './sqlite-db.js';
+import {
+  loadModels,
+  loadVersions,
+  type ModelRow,
+  VERSION_COLUMNS,
+  type VersionRow,
+} from './sqlite-registry-load.js';
+
+const PROMPT_TAG = `EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.model_pk = m.model_pk AND pt.key = '${TAG_IS_PROMPT}' AND lower(pt.value) = 'true')`;
+
+/** The model registry on SQLite. Every write is one transaction; version numbers are MAX+1 under the write lock. */
+export class SqliteRegistry {
+  constructor(private readonly db: SqliteDb) {}
+
+  private model(name: string): ModelRow {
+    const row = this.db.get<ModelRow>('SELECT * FROM registered_models WHERE workspace = ? AND name = ?', [
+      DEFAULT_WORKSPACE,
+      name,
+    ]);
+    if (row === undefined) throw notFound(`Registered Model with name=${name} not found`);
+    return row;
+  }
+
+  private versionRow(name: string, version: number): VersionRow {
+    const row = this.db.get<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk
+       WHERE m.workspace = ? AND m.name = ? AND v.version = ? AND v.current_stage != ?`,
+      [DEFAULT_WORKSPACE, name, version, DELETED_STAGE],
+    );
+    if (row === undefined) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
+    return row;
+  }
+
+  private touch(pk: number, now = Date.now()): void {
+    this.db.run('UPDATE registered_models SET last_updated_time = ? WHERE model_pk = ?', [now, pk]);
+  }
+
+  createModel(input: { name: string; tags: KeyValue[]; description?: string }): RegisteredModel {
+    const pk = this.db.tx(() => {
+      const clash = this.db.get<{ model_pk: number }>(
+        'SELECT model_pk FROM registered_models WHERE workspace = ? AND name = ?',
+        [DEFAULT_WORKSPACE, input.name],
+      );
+      if (clash !== undefined) {
+        const isPrompt = this.db.get('SELECT 1 FROM registered_model_tags WHERE model_pk = ? AND key = ?', [
+          clash.model_pk,
+          TAG_IS_PROMPT,
+        ]);
+        const wantsPrompt = input.tags.some((t) => t.key === TAG_IS_PROMPT);
+        if (isPrompt && !wantsPrompt) {
+          throw alreadyExists(
+            `Tried to create a model with name '${input.name}', but a prompt with the same name already exists.`,
+          );
+        }
+        if (!isPrompt && wantsPrompt) {
+          throw alreadyExists(
+            `Tried to create a prompt with name '${input.name}', but a model with the same name already exists.`,
+          );
+        }
+        throw alreadyExists(`Registered Model (name=${input.name}) already exists.`);
+      }
+      const now = Date.now();
+      const { lastInsertRowid } = this.db.run(
+        'INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description) VALUES (?, ?, ?, ?, ?)',
+        [DEFAULT_WORKSPACE, input.name, now, now, input.description || null],
+      );
+      for (const t of input.tags) {
+        this.db.run('INSERT OR REPLACE INTO registered_model_tags (model_pk, key, value) VALUES (?, ?, ?)', [
+          lastInsertRowid,
+          t.key,
+          t.value,
+        ]);
+      }
+      return lastInsertRowid;
+    });
+    return this.loadModel(pk);
+  }
+
+  private loadModel(pk: number): RegisteredModel {
+    const row = this.db.get<ModelRow>('SELECT * FROM registered_models WHERE model_pk = ?', [pk])!;
+    return loadModels(this.db, [row])[0]!;
+  }
+
+  getModel(name: string): RegisteredModel {
+    return loadModels(this.db, [this.model(name)])[0]!;
+  }
+
+  renameModel(name: string, newName: string): RegisteredModel {
+    const pk = this.db.tx(() => {
+      const row = this.model(name);
+      if (
+        newName !== name &&
+        this.db.get('SELECT 1 FROM registered_models WHERE workspace = ? AND name = ?', [
+          DEFAULT_WORKSPACE,
+          newName,
+        ])
+      ) {
+        throw alreadyExists(`Registered Model (name=${newName}) already exists.`);
+      }
+      this.db.run('UPDATE registered_models SET name = ?, last_updated_time = ? WHERE model_pk = ?', [
+        newName,
+        Date.now(),
+        row.model_pk,
+      ]);
+      return row.model_pk;
+    });
+    return this.loadModel(pk);
+  }
+
+  updateModel(name: string, description: string | undefined): RegisteredModel {
+    const pk = this.db.tx(() => {
+      const row = this.model(name);
+      this.db.run('UPDATE registered_models SET description = ?, last_updated_time = ? WHERE model_pk = ?', [
+        description ?? null,
+        Date.now(),
+        row.model_pk,
+      ]);
+      return row.model_pk;
+    });
+    return this.loadModel(pk);
+  }
+
+  deleteModel(name: string): void {
+    this.db.tx(() => {
+      const row = this.model(name);
+      this.db.run('DELETE FROM registered_models WHERE model_pk = ?', [row.model_pk]);
+    });
+  }
+
+  setModelTag(name: string, tag: KeyValue): void {
+    this.db.tx(() => {
+      const row = this.model(name);
+      this.db.run('INSERT OR REPLACE INTO registered_model_tags (model_pk, key, value) VALUES (?, ?, ?)', [
+        row.model_pk,
+        tag.key,
+        tag.value,
+      ]);
+    });
+  }
+
+  deleteModelTag(name: string, key: string): void {
+    this.db.tx(() => {
+      const row = this.model(name);
+      this.db.run('DELETE FROM registered_model_tags WHERE model_pk = ? AND key = ?', [row.model_pk, key]);
+    });
+  }
+
+  createVersion(input: {
+    name: string;
+    source: string;
+    storageLocation?: string;
+    runId?: string;
+    runLink?: string;
+    description?: string;
+    tags: KeyValue[];
+    modelId?: string;
+  }): ModelVersion {
+    const { pk, version } = this.db.tx(() => {
+      const row = this.model(input.name);
+      const max = this.db.get<{ v: number | null }>(
+        'SELECT MAX(version) AS v FROM model_versions WHERE model_pk = ?',
+        [row.model_pk],
+      );
+      const version = (max?.v ?? 0) + 1;
+      const now = Date.now();
+      this.db.run(
+        `INSERT INTO model_versions (model_pk, version, creation_time, last_updated_time, description, user_id, current_stage,
+           source, storage_location, run_id, run_link, status, status_message, model_id)
+         VALUES (?, ?, ?, ?, ?, NULL, 'None', ?, ?, ?, ?, 'READY', NULL, ?)`,
+        [
+          row.model_pk,
+          version,
+          now,
+          now,
+          input.description || null,
+          input.source,
+          input.storageLocation ?? input.source,
+          input.runId || null,
+          input.runLink || null,
+          input.modelId || null,
+        ],
+      );
+      for (const t of input.tags) {
+        this.db.run(
+          'INSERT OR REPLACE INTO model_version_tags (model_pk, version, key, value) VALUES (?, ?, ?, ?)',
+          [row.model_pk, version, t.key, t.value],
+        );
+      }
+      this.touch(row.model_pk, now);
+      return { pk: row.model_pk, version };
+    });
+    const row = this.db.get<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk WHERE v.model_pk = ? AND v.version = ?`,
+      [pk, version],
+    )!;
+    return loadVersions(this.db, [row])[0]!;
+  }
+
+  getVersion(name: string, version: number): ModelVersion {
+    return loadVersions(this.db, [this.versionRow(name, version)])[0]!;
+  }
+
+  downloadUri(name: string, version: number): string {
+    const row = this.versionRow(name, version);
+    return row.storage_location || row.source;
+  }
+
+  updateVersion(name: string, version: number, description: string | undefined): ModelVersion {
+    this.db.tx(() => {
+      const row = this.versionRow(name, version);
+      this.db.run(
+        'UPDATE model_versions SET description = ?, last_updated_time = ? WHERE model_pk = ? AND version = ?',
+        [description ?? null, Date.now(), row.model_pk, version],
+      );
+    });
+    return this.getVersion(name, version);
+  }
+
+  transition(name: string, version: number, stage: Stage, archiveExisting: boolean): ModelVersion {
+    if (archiveExisting && stage !== 'Staging' && stage !== 'Production') {
+      throw invalidParam(
+        `Model version transition cannot archive existing model versions because '${stage}' is not an Active stage. Valid stages are Staging, Production.`,
+      );
+    }
+    this.db.tx(() => {
+      const row = this.versionRow(name, version);
+      const now = Date.now();
+      if (archiveExisting) {
+        this.db.run(
+          `UPDATE model_versions SET current_stage = 'Archived', last_updated_time = ?
+           WHERE model_pk = ? AND version != ? AND current_stage = ?`,
+          [now, row.model_pk, version, stage],
+        );
+      }
+      this.db.run(
+        'UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE model_pk = ? AND version = ?',
+        [stage, now, row.model_pk, version],
+      );
+      this.touch(row.model_pk, now);
+    });
+    return this.getVersion(name, version);
+  }
+
+  /** Soft delete (MLflow): the number stays taken, lineage is redacted, aliases to it go. */
+  deleteVersion(name: string, version: number): void {
+    this.db.tx(() => {
+      const row = this.versionRow(name, version);
+      const now = Date.now();
+      this.db.run(
+        `UPDATE model_versions SET current_stage = ?, source = 'REDACTED-SOURCE-PATH', storage_location = NULL, run_id = 'REDACTED-RUN-ID',
+           run_link = 'REDACTED-RUN-LINK', description = NULL, user_id = NULL, status_message = NULL, last_updated_time = ?
+         WHERE model_pk = ? AND version = ?`,
+        [DELETED_STAGE, now, row.model_pk, version],
+      );
+      this.db.run('DELETE FROM registered_model_aliases WHERE model_pk = ? AND version = ?', [
+        row.model_pk,
+        version,
+      ]);
+      this.touch(row.model_pk, now);
+    });
+  }
+
+  setVersionTag(name: string, version: number, tag: KeyValue): void {
+    this.db.tx(() => {
+      const row = this.versionRow(name, version);
+      this.db.run(
+        'INSERT OR REPLACE INTO model_version_tags (model_pk, version, key, value) VALUES (?, ?, ?, ?)',
+        [row.model_pk, version, tag.key, tag.value],
+      );
+    });
+  }
+
+  deleteVersionTag(name: string, version: number, key: string): void {
+    this.db.tx(() => {
+      const row = this.versionRow(name, version);
+      this.db.run('DELETE FROM model_version_tags WHERE model_pk = ? AND version = ? AND key = ?', [
+        row.model_pk,
+        version,
+        key,
+      ]);
+    });
+  }
+
+  latestVersions(name: string, stages: Stage[]): ModelVersion[] {
+    const row = this.model(name);
+    const wanted = stages.length > 0 ? stages : [...STAGES];
+    const rows = this.db.all<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk
+       WHERE v.model_pk = ? AND v.current_stage IN (${wanted.map(() => '?').join(',')}) AND v.version = (
+         SELECT MAX(v2.version) FROM model_versions v2 WHERE v2.model_pk = v.model_pk AND v2.current_stage = v.current_stage)`,
+      [row.model_pk, ...wanted],
+    );
+    rows.sort((a, b) => wanted.indexOf(a.current_stage as Stage) - wanted.indexOf(b.current_stage as Stage));
+    return loadVersions(this.db, rows);
+  }
+
+  setAlias(name: string, alias: string, version: number): void {
+    this.db.tx(() => {
+      const row = this.versionRow(name, version);
+      this.db.run(
+        'INSERT OR REPLACE INTO registered_model_aliases (model_pk, alias, version) VALUES (?, ?, ?)',
+        [row.model_pk, alias, version],
+      );
+    });
+  }
+
+  deleteAlias(name: string, alias: string): void {
+    this.db.tx(() => {
+      const row = this.model(name);
+      this.db.run('DELETE FROM registered_model_aliases WHERE model_pk = ? AND alias = ?', [
+        row.model_pk,
+        alias,
+      ]);
+    });
+  }
+
+  byAlias(name: string, alias: string): ModelVersion {
+    const row = this.model(name);
+    if (alias.toLowerCase() === 'latest') {
+      const v = this.db.get<{ v: number | null }>(
+        'SELECT MAX(version) AS v FROM model_versions WHERE model_pk = ? AND current_stage != ?',
+        [row.model_pk, DELETED_STAGE],
+      );
+      if (v?.v === null || v === undefined) throw notFound(`Latest version not found for model ${name}.`);
+      return this.getVersion(name, v.v);
+    }
+    const a = this.db.get<{ version: number }>(
+      'SELECT version FROM registered_model_aliases WHERE model_pk = ? AND alias = ?',
+      [row.model_pk, alias],
+    );
+    if (a === undefined) throw invalidParam(`Registered model alias ${alias} not found.`);
+    return this.getVersion(name, a.version);
+  }
+
+  searchModels(q: {
+    filter: Filter;
+    includePrompts: boolean;
+    orderBy: readonly OrderTerm[];
+    limit: number;
+    offset: number;
+  }): RegisteredModel[] {
+    const params: SQLInputValue[] = [DEFAULT_WORKSPACE];
+    const where = ['m.workspace = ?'];
+    if (!q.includePrompts) where.push(`NOT ${PROMPT_TAG}`);
+    for (const c of q.filter) {
+      if (c.entity === 'attribute') where.push(compileComparison('m.name', c, params));
+      else {
+        params.push(c.key);
+        where.push(
+          `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.model_pk = m.model_pk AND t.key = ? AND ${compileComparison('t.value', c, params)})`,
+        );
+      }
+    }
+    const order = q.orderBy.map(
+      (o) => `${o.key === 'name' ? 'm.name' : 'm.last_updated_time'} ${o.ascending ? 'ASC' : 'DESC'}`,
+    );
+    if (!q.orderBy.some((o) => o.key === 'name')) order.push('m.name ASC');
+    params.push(q.limit, q.offset);
+    const rows = this.db.all<ModelRow>(
+      `SELECT m.* FROM registered_models m WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`,
+      params,
+    );
+    return loadModels(this.db, rows);
+  }
+
+  searchVersions(q: {
+    filter: Filter;
+    includePrompts: boolean;
+    orderBy: readonly OrderTerm[];
+    limit: number;
+    offset: number;
+  }): ModelVersion[] {
+    const params: SQLInputValue[] = [DEFAULT_WORKSPACE, DELETED_STAGE];
+    const where = ['m.workspace = ?', 'v.current_stage != ?'];
+    if (!q.includePrompts) where.push(`NOT ${PROMPT_TAG}`);
+    const columns: Record<string, string> = {
+      name: 'm.name',
+      run_id: 'v.run_id',
+      source_path: 'v.source',
+      version_number: 'v.version',
+    };
+    for (const c of q.filter) {
+      if (c.entity === 'attribute') {
+        const col = columns[c.key];
+        if (col === undefined) throw invalidParam(`Invalid attribute name: ${c.key}`);
+        where.push(compileComparison(col, c, params));
+      } else {
+        params.push(c.key);
+        where.push(
+          `EXISTS (SELECT 1 FROM model_version_tags t WHERE t.model_pk = v.model_pk AND t.version = v.version AND t.key = ? AND ${compileComparison('t.value', c, params)})`,
+        );
+      }
+    }
+    const orderColumns: Record<string, string> = {
+      name: 'm.name',
+      version_number: 'v.version',
+      creation_timestamp: 'v.creation_time',
+      last_updated_timestamp: 'v.last_updated_time',
+    };
+    const terms =
+      q.orderBy.length > 0
+        ? q.orderBy
+        : [{ entity: 'attribute', key: 'last_updated_timestamp', ascending: false }];
+    const order = terms.map(
+      (o) => `${orderColumns[o.key] ?? 'v.last_updated_time'} ${o.ascending ? 'ASC' : 'DESC'}`,
+    );
+    if (!terms.some((o) => o.key === 'name')) order.push('m.name ASC');
+    if (!terms.some((o) => o.key === 'version_number')) order.push('v.version DESC');
+    params.push(q.limit, q.offset);
+    const rows = this.db.all<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk
+       WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`,
+      params,
+    );
+    return loadVersions(this.db, rows);
+  }
+}
