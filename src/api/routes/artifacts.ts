@@ -6,6 +6,7 @@ import { checkRelativePath } from '../../artifacts/path-guard.js';
 import { ArtifactAccess, type LocatedEntry } from '../../artifacts/service.js';
 import { MlflowError } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
+import { parseVersion, validateModelName } from '../../domain/registry-validation.js';
 import { type Fields, missingParam, optString, reqString } from '../request-fields.js';
 import type { AppDeps } from '../route.js';
 
@@ -114,6 +115,19 @@ export async function registerArtifactRoutes(app: FastifyInstance, deps: AppDeps
       checkRelativePath(p);
       const run = await store.getRun(runId);
       return sendFile(reply, await access.open(run.info.artifact_uri, p));
+    });
+
+    // UI download of one file of a registered model version (through its download URI).
+    child.get('/model-versions/get-artifact', async (req, reply) => {
+      const f = queryFields(req);
+      const name = validateModelName(optString(f, 'name'));
+      const version = parseVersion(optString(f, 'version'));
+      const p = reqString(f, 'path');
+      checkRelativePath(p);
+      let uri = await store.getModelVersionDownloadUri(name, version);
+      const lm = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(uri);
+      if (lm?.[1]) uri = (await store.getLoggedModel(lm[1])).info.artifact_uri;
+      return sendFile(reply, await access.open(uri, p));
     });
 
     child.get('/ajax-api/2.0/mlflow/logged-models/:model_id/artifacts/files', async (req, reply) => {
