@@ -21,6 +21,8 @@ export interface ServerConfig {
   readonly staticPrefix: string;
   /** --artifacts-only: only the artifact proxy is served; tracking endpoints answer 503. */
   readonly artifactsOnly: boolean;
+  /** MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX: new model version sources must match it. */
+  readonly modelVersionSourceRegex: string | undefined;
   /** Working directory relative paths resolve against (artifact locations). */
   readonly cwd: string;
 }
@@ -45,6 +47,18 @@ type Env = Readonly<Record<string, string | undefined>>;
 function envBool(v: string | undefined, dflt: boolean): boolean {
   if (v === undefined || v === '') return dflt;
   return ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
+}
+
+function validRegex(v: string | undefined): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  try {
+    new RegExp(v);
+  } catch {
+    throw new Error(
+      `MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX is not a valid regular expression: ${v}`,
+    );
+  }
+  return v;
 }
 
 function csv(v: string | undefined): string[] {
@@ -103,6 +117,7 @@ export function parseServerConfig(
     corsAllowedOrigins: csv(flags.corsAllowedOrigins ?? env.MLFLOW_SERVER_CORS_ALLOWED_ORIGINS),
     staticPrefix,
     artifactsOnly,
+    modelVersionSourceRegex: validRegex(env.MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX),
     disableSecurityMiddleware:
       flags.disableSecurityMiddleware ?? envBool(env.MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE, false),
     cwd,

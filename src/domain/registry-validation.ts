@@ -54,7 +54,10 @@ export function isLocalSource(source: string): boolean {
   return scheme === undefined || scheme.length === 1 || scheme.toLowerCase() === 'file';
 }
 
-/** Non-local sources must not smuggle relative segments (decoded repeatedly) or NUL bytes. */
+/**
+ * Non-local sources must not smuggle relative segments or NUL bytes (checked after decoding repeatedly), and their
+ * path must not change when resolved (`/a/./b`), as MLflow's handler checks.
+ */
 export function checkNonLocalSource(source: string): void {
   let s = source;
   for (let i = 0; i < 10; i++) {
@@ -67,7 +70,10 @@ export function checkNonLocalSource(source: string): void {
     if (next === s) break;
     s = next;
   }
-  if (s.includes('\0') || s.split('/').some((p) => p === '..')) {
+  const pathPart = /^[a-zA-Z][a-zA-Z0-9+.-]*:(\/\/[^/]*)?(\/[^?#]*)/.exec(s)?.[2] ?? '';
+  const collapsed = pathPart.replace(/\/+/g, '/').replace(/\/+$/, '');
+  const resolvesElsewhere = collapsed !== '' && normPosix(collapsed) !== collapsed;
+  if (s.includes('\0') || s.split('/').some((p) => p === '..') || resolvesElsewhere) {
     throw invalidParam(
       `Invalid model version source: '${source}'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path.`,
     );

@@ -4,6 +4,7 @@ import { experimentCases } from './cases/experiments.js';
 import { loggedModelCases } from './cases/logged-models.js';
 import { metricCases } from './cases/metrics.js';
 import { readAfterWriteCases } from './cases/read-after-write.js';
+import { registryCases } from './cases/registry.js';
 import { runCases } from './cases/runs.js';
 import { searchExperimentCases } from './cases/search-experiments.js';
 import { searchRunCases } from './cases/search-runs.js';
@@ -41,6 +42,7 @@ const GROUPS: readonly [string, CaseGroup][] = [
   ['search experiments', searchExperimentCases],
   ['logged models', loggedModelCases],
   ['read after write', readAfterWriteCases],
+  ['registry', registryCases],
 ];
 
 export function describeTrackingStore(opts: TrackingStoreSuiteOptions): void {

@@ -27,9 +27,15 @@ const VERSION_URI = /^models:\/([^/@]+)\/(\d+)\/?$/;
 
 const toLocalPath = (uri: string) => (uri.startsWith('file:') ? fileURLToPath(uri) : path.resolve(uri));
 
+/** Whether local path/URI p lies inside dir; anything that is not a usable local path is outside. */
 function within(dir: string, p: string): boolean {
-  const rel = path.relative(toLocalPath(dir), toLocalPath(p));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  if (p.includes('\0')) return false;
+  try {
+    const rel = path.relative(toLocalPath(dir), toLocalPath(p));
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  } catch {
+    return false; // e.g. file://remote-host/x or a malformed escape
+  }
 }
 
 /**
@@ -120,11 +126,15 @@ export const modelVersionRoutes: JsonRoute[] = [
   {
     method: 'POST',
     path: '/mlflow/model-versions/create',
-    handler: async (f, { store }) => {
+    handler: async (f, { store, config }) => {
       const n = name(f);
       const source = reqString(f, 'source');
       const tags = keyValues(f, 'tags').map(registryTag);
       const isPrompt = tags.some((t) => t.key === TAG_IS_PROMPT);
+      const pattern = config.modelVersionSourceRegex;
+      if (pattern !== undefined && !new RegExp(pattern).test(source)) {
+        throw invalidParam(`Invalid model version source: '${source}'.`);
+      }
       const runId = optString(f, 'run_id');
       const modelId = optString(f, 'model_id');
       const resolved = isPrompt
