@@ -5,6 +5,7 @@ import { loggedModelCases } from './cases/logged-models.js';
 import { metricCases } from './cases/metrics.js';
 import { readAfterWriteCases } from './cases/read-after-write.js';
 import { registryCases } from './cases/registry.js';
+import { registrySearchCases } from './cases/registry-search.js';
 import { runCases } from './cases/runs.js';
 import { searchExperimentCases } from './cases/search-experiments.js';
 import { searchRunCases } from './cases/search-runs.js';
@@ -43,6 +44,7 @@ const GROUPS: readonly [string, CaseGroup][] = [
   ['logged models', loggedModelCases],
   ['read after write', readAfterWriteCases],
   ['registry', registryCases],
+  ['registry search', registrySearchCases],
 ];
 
 export function describeTrackingStore(opts: TrackingStoreSuiteOptions): void {
