@@ -1,4 +1,3 @@
-import type { SQLInputValue } from 'node:sqlite';
 import type { KeyValue } from '../../../domain/entities/common.js';
 import { DEFAULT_WORKSPACE } from '../../../domain/entities/experiment.js';
 import {
@@ -10,8 +9,6 @@ import {
   TAG_IS_PROMPT,
 } from '../../../domain/entities/registry.js';
 import { alreadyExists, invalidParam, notFound } from '../../../domain/errors.js';
-import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
-import { compileComparison } from '../sql-ops.js';
 import type { SqliteDb } from './sqlite-db.js';
 import {
   loadModels,
@@ -20,8 +17,7 @@ import {
   VERSION_COLUMNS,
   type VersionRow,
 } from './sqlite-registry-load.js';
-
-const PROMPT_TAG = `EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.model_pk = m.model_pk AND pt.key = '${TAG_IS_PROMPT}' AND lower(pt.value) = 'true')`;
+import { type RegistrySearch, searchModels, searchVersions } from './sqlite-registry-search.js';
 
 /** The model registry on SQLite. Every write is one transaction; version numbers are MAX+1 under the write lock. */
 export class SqliteRegistry {
@@ -347,86 +343,11 @@ export class SqliteRegistry {
     return this.getVersion(name, a.version);
   }
 
-  searchModels(q: {
-    filter: Filter;
-    includePrompts: boolean;
-    orderBy: readonly OrderTerm[];
-    limit: number;
-    offset: number;
-  }): RegisteredModel[] {
-    const params: SQLInputValue[] = [DEFAULT_WORKSPACE];
-    const where = ['m.workspace = ?'];
-    if (!q.includePrompts) where.push(`NOT ${PROMPT_TAG}`);
-    for (const c of q.filter) {
-      if (c.entity === 'attribute') where.push(compileComparison('m.name', c, params));
-      else {
-        params.push(c.key);
-        where.push(
-          `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.model_pk = m.model_pk AND t.key = ? AND ${compileComparison('t.value', c, params)})`,
-        );
-      }
-    }
-    const order = q.orderBy.map(
-      (o) => `${o.key === 'name' ? 'm.name' : 'm.last_updated_time'} ${o.ascending ? 'ASC' : 'DESC'}`,
-    );
-    if (!q.orderBy.some((o) => o.key === 'name')) order.push('m.name ASC');
-    params.push(q.limit, q.offset);
-    const rows = this.db.all<ModelRow>(
-      `SELECT m.* FROM registered_models m WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`,
-      params,
-    );
-    return loadModels(this.db, rows);
+  searchModels(q: RegistrySearch): RegisteredModel[] {
+    return searchModels(this.db, q);
   }
 
-  searchVersions(q: {
-    filter: Filter;
-    includePrompts: boolean;
-    orderBy: readonly OrderTerm[];
-    limit: number;
-    offset: number;
-  }): ModelVersion[] {
-    const params: SQLInputValue[] = [DEFAULT_WORKSPACE, DELETED_STAGE];
-    const where = ['m.workspace = ?', 'v.current_stage != ?'];
-    if (!q.includePrompts) where.push(`NOT ${PROMPT_TAG}`);
-    const columns: Record<string, string> = {
-      name: 'm.name',
-      run_id: 'v.run_id',
-      source_path: 'v.source',
-      version_number: 'v.version',
-    };
-    for (const c of q.filter) {
-      if (c.entity === 'attribute') {
-        const col = columns[c.key];
-        if (col === undefined) throw invalidParam(`Invalid attribute name: ${c.key}`);
-        where.push(compileComparison(col, c, params));
-      } else {
-        params.push(c.key);
-        where.push(
-          `EXISTS (SELECT 1 FROM model_version_tags t WHERE t.model_pk = v.model_pk AND t.version = v.version AND t.key = ? AND ${compileComparison('t.value', c, params)})`,
-        );
-      }
-    }
-    const orderColumns: Record<string, string> = {
-      name: 'm.name',
-      version_number: 'v.version',
-      creation_timestamp: 'v.creation_time',
-      last_updated_timestamp: 'v.last_updated_time',
-    };
-    const terms =
-      q.orderBy.length > 0
-        ? q.orderBy
-        : [{ entity: 'attribute', key: 'last_updated_timestamp', ascending: false }];
-    const order = terms.map(
-      (o) => `${orderColumns[o.key] ?? 'v.last_updated_time'} ${o.ascending ? 'ASC' : 'DESC'}`,
-    );
-    if (!terms.some((o) => o.key === 'name')) order.push('m.name ASC');
-    if (!terms.some((o) => o.key === 'version_number')) order.push('v.version DESC');
-    params.push(q.limit, q.offset);
-    const rows = this.db.all<VersionRow>(
-      `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk
-       WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`,
-      params,
-    );
-    return loadVersions(this.db, rows);
+  searchVersions(q: RegistrySearch): ModelVersion[] {
+    return searchVersions(this.db, q);
   }
 }
