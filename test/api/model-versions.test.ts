@@ -299,7 +299,8 @@ describe('model versions: sources and download URIs', () => {
     bad(await create(name, { source: 's3://bucket/a/./b' }));
   });
 
-  it('prompt versions skip source validation', async () => {
+  // MLflow 3.17: a prompt version skips the model source rules but must use a placeholder source.
+  it('prompt versions skip model source validation but need a placeholder source', async () => {
     const prompt = 'mlflow.prompt.is_prompt';
     const name = await newModel([{ key: prompt, value: 'true' }]);
     const tags = [
@@ -307,7 +308,8 @@ describe('model versions: sources and download URIs', () => {
       { key: 'mlflow.prompt.text', value: 'Hi {{x}}' },
     ];
     expect((await createMv(name, { source: 'prompt-template', tags })).version).toBe('1');
-    expect((await createMv(name, { source: '/etc/passwd', tags })).version).toBe('2');
+    expect((await createMv(name, { source: 'dummy-source', tags })).version).toBe('2');
+    bad(await create(name, { source: '/etc/passwd', tags }));
     bad(await create(name, { source: '/etc/passwd' }));
   });
 });

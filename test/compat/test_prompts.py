@@ -208,9 +208,8 @@ def test_prompts_excluded_from_model_searches(client):
     ]
     assert client.search_model_versions(f"name = '{prompt}'") == []
     # Asking for prompts explicitly finds them.
-    assert [m.name for m in client.search_registered_models(f"name LIKE '{prefix}-%' AND tags.`{IS_PROMPT}` = 'true'")] == [
-        prompt
-    ]
+    asked = client.search_registered_models(f"name LIKE '{prefix}-%' AND tags.`{IS_PROMPT}` = 'true'")
+    assert [m.name for m in asked] == [prompt]
     found = client.search_model_versions(f"name LIKE '{prefix}-%' AND tags.`{IS_PROMPT}` = 'true'")
     assert sorted((mv.name, mv.version) for mv in found) == [(prompt, "1"), (prompt, "2")]
     # The MlflowClient model APIs refuse to treat a prompt as a model.
@@ -237,7 +236,11 @@ def test_prompt_version_source_must_be_a_placeholder(server_url):
     mlflow.genai.register_prompt(name=name, template="t {{x}}")
 
     def create(source: str, text: str):
-        tags = [{"key": IS_PROMPT, "value": "true"}, {"key": PROMPT_TEXT, "value": text}, {"key": PROMPT_TYPE, "value": "text"}]
+        tags = [
+            {"key": IS_PROMPT, "value": "true"},
+            {"key": PROMPT_TEXT, "value": text},
+            {"key": PROMPT_TYPE, "value": "text"},
+        ]
         return requests.post(
             f"{server_url}/api/2.0/mlflow/model-versions/create",
             json={"name": name, "source": source, "tags": tags},

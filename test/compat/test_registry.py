@@ -574,7 +574,13 @@ def test_search_model_versions_order_and_paging(mv_family):
 
 def test_search_model_versions_errors(mv_family):
     c = mv_family.client
-    for bad in ("bogus = 'x'", "name = x", f"name = '{mv_family.main}' OR version_number = 1", "version_number LIKE '1'"):
+    bad_filters = (
+        "bogus = 'x'",
+        "name = x",
+        f"name = '{mv_family.main}' OR version_number = 1",
+        "version_number LIKE '1'",
+    )
+    for bad in bad_filters:
         with expect_mlflow_error("INVALID_PARAMETER_VALUE"):
             c.search_model_versions(bad)
     with expect_mlflow_error("INVALID_PARAMETER_VALUE"):

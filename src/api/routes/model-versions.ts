@@ -22,6 +22,8 @@ import { type Fields, keyValues, optBool, optString, reqString, strList } from '
 import type { JsonRoute } from '../route.js';
 import { registryMaxResults, registryTag, stageOf } from './registered-models.js';
 
+/** The only sources a prompt version may have (MLflow's client and store placeholders). */
+const PROMPT_SOURCES = new Set([PROMPT_SOURCE, 'dummy-source']);
 const LOGGED_MODEL_URI = /^models:\/(m-[0-9a-f]{32})\/?$/;
 const VERSION_URI = /^models:\/([^/@]+)\/(\d+)\/?$/;
 
@@ -130,7 +132,13 @@ export const modelVersionRoutes: JsonRoute[] = [
       const n = name(f);
       const source = reqString(f, 'source');
       const tags = keyValues(f, 'tags').map(registryTag);
-      const isPrompt = tags.some((t) => t.key === TAG_IS_PROMPT);
+      // Like MLflow: tags collapse by key (last wins) and only a true-valued prompt tag selects the prompt path.
+      const isPrompt = tags.findLast((t) => t.key === TAG_IS_PROMPT)?.value.toLowerCase() === 'true';
+      if (isPrompt && !PROMPT_SOURCES.has(source)) {
+        throw invalidParam(
+          `Invalid prompt source: '${source}'. Prompt sources must use an MLflow placeholder.`,
+        );
+      }
       const pattern = config.modelVersionSourceRegex;
       if (pattern !== undefined && !new RegExp(pattern).test(source)) {
         throw invalidParam(`Invalid model version source: '${source}'.`);
@@ -144,7 +152,6 @@ export const modelVersionRoutes: JsonRoute[] = [
             ...(runId ? { runId } : {}),
             ...(modelId ? { modelId } : {}),
           });
-      if (isPrompt && source !== PROMPT_SOURCE && /\.\.|\0/.test(source)) checkNonLocalSource(source);
       const input: Parameters<typeof store.createModelVersion>[0] = { name: n, source, tags, ...resolved };
       const runLink = optString(f, 'run_link');
       if (runLink) input.runLink = runLink;
