@@ -93,7 +93,10 @@ async function resolveSource(
   return out;
 }
 
-/** Appends {name, version} to the logged model's `mlflow.modelVersions` tag (once), as MLflow does. */
+/**
+ * Records {name, version} in the logged model's `mlflow.modelVersions` tag, as MLflow's server does (version as a
+ * number there; the Python client then appends its own entry with a string version).
+ */
 async function linkLoggedModel(
   store: TrackingStore,
   modelId: string,
@@ -109,15 +112,8 @@ async function linkLoggedModel(
   } catch {
     list = [];
   }
-  if (
-    !list.some(
-      (e) =>
-        (e as { name?: string; version?: string })?.name === name &&
-        (e as { version?: string }).version === version,
-    )
-  ) {
-    list.push({ name, version });
-  }
+  const entry = { name, version: Number(version) };
+  if (!list.some((e) => JSON.stringify(e) === JSON.stringify(entry))) list.push(entry);
   await store.setLoggedModelTags(modelId, [{ key: TAG_LOGGED_MODEL_VERSIONS, value: JSON.stringify(list) }]);
 }
 
