@@ -1,9 +1,9 @@
 /**
- * mltrack benchmark runner (a measurement, never part of `npm test`). benchmarks.md §6, workloads W1 and W4,
+ * mltrack benchmark runner (a measurement, never part of `npm test`). benchmarks.md §6, workloads W1, W4 and W9,
  * plus cold start / idle RSS (W10). The server under test is a separate process; this process is the load
  * generator and also runs the in-process floors.
  *
- *   npm run bench -- [--workload W1|W4|idle|all] [--size S|smoke] [--out dir] [--report] [--keep]
+ *   npm run bench -- [--workload W1|W4|W9|idle|all] [--size S|smoke] [--out dir] [--report] [--keep]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,23 +17,25 @@ import { REPO_ROOT } from './lib/targets.js';
 import { checkTargets, markdownReport, textTable } from './report.js';
 import { runW1 } from './w1.js';
 import { runW4 } from './w4.js';
+import { runW9 } from './w9.js';
 
 interface SizeSpec {
   w1Points: number;
   w4Runs: number;
+  w9Models: number;
 }
 
 const SIZES: Record<string, SizeSpec> = {
-  smoke: { w1Points: 20_000, w4Runs: 500 },
-  S: { w1Points: 1_000_000, w4Runs: 20_000 },
+  smoke: { w1Points: 20_000, w4Runs: 500, w9Models: 50 },
+  S: { w1Points: 1_000_000, w4Runs: 20_000, w9Models: 1000 },
 };
 
-const WORKLOADS = ['idle', 'W1', 'W4'] as const;
+const WORKLOADS = ['idle', 'W1', 'W4', 'W9'] as const;
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: node dist/bench/cli.js [--workload W1|W4|idle|all] [--size S|smoke] [--out dir] [--report] [--keep]\n' +
+    'usage: node dist/bench/cli.js [--workload W1|W4|W9|idle|all] [--size S|smoke] [--out dir] [--report] [--keep]\n' +
       '       [--iterations n] [--warmups n] [--wait-quiet sec]\n',
   );
   process.exit(2);
@@ -101,6 +103,19 @@ async function main(): Promise<void> {
     if (has('W4'))
       records.push(
         ...(await runW4({ runs: size.w4Runs, size: v.size, workDir, env, iterations, warmups, log, quiet })),
+      );
+    if (has('W9'))
+      records.push(
+        ...(await runW9({
+          models: size.w9Models,
+          size: v.size,
+          workDir,
+          env,
+          iterations,
+          warmups,
+          log,
+          quiet,
+        })),
       );
   } finally {
     if (!v.keep) fs.rmSync(workDir, { recursive: true, force: true });

@@ -30,7 +30,11 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof e.bytesPerPoint === 'number') parts.push(`${e.bytesPerPoint} B/point`);
   if (typeof e.reqPerSec === 'number') parts.push(`${fmt(e.reqPerSec)} req/s`);
   if (typeof e.runsReturned === 'number') parts.push(`${e.runsReturned} runs`);
-  if (typeof e.responseBytes === 'number') parts.push(`${fmt(e.responseBytes / 1024, 0)} KiB resp`);
+  if (typeof e.returned === 'string') parts.push(e.returned);
+  if (typeof e.responseBytes === 'number')
+    parts.push(
+      e.responseBytes < 10240 ? `${e.responseBytes} B resp` : `${fmt(e.responseBytes / 1024, 0)} KiB resp`,
+    );
   if (typeof e.totalMsMedian === 'number') parts.push(`full pass ${fmt(e.totalMsMedian, 0)} ms`);
   if (typeof e.startupMsMedian === 'number') parts.push(`start ${fmt(e.startupMsMedian, 0)} ms`);
   if (typeof e.foreignCpuPct === 'number' && e.foreignCpuPct >= 10) {
@@ -92,6 +96,10 @@ export function checkTargets(records: BenchRecord[]): TargetCheck[] {
   const w1 = get('W1');
   const b = get('W4b');
   const idle = get('W10-idle');
+  // W9: the slowest of the registry queries (a)–(d)
+  const w9 = records
+    .filter((r) => /^W9[a-d]$/.test(r.workload) && r.server === 'mltrack' && r.p50 !== null)
+    .sort((x, y) => y.p50! - x.p50!)[0];
   return [
     {
       name: 'W1 ingest through HTTP log-batch',
@@ -104,6 +112,12 @@ export function checkTargets(records: BenchRecord[]): TargetCheck[] {
       target: '≤ 50 ms',
       actual: b ? `${fmt(b.p50, 1)} ms (${b.size})` : 'not run',
       ok: b?.p50 != null ? b.p50 <= 50 : null,
+    },
+    {
+      name: 'W9 registry search p50',
+      target: '≤ 50 ms',
+      actual: w9 ? `${fmt(w9.p50, 1)} ms (slowest: ${w9.workload}, ${w9.size})` : 'not run',
+      ok: w9?.p50 != null ? w9.p50 <= 50 : null,
     },
     {
       name: 'Idle RSS (empty DB, 5 s after start)',
@@ -132,6 +146,7 @@ export function markdownReport(
   const groups: [string, (r: BenchRecord) => boolean][] = [
     ['W1 — bulk ingest (log-batch of 1000 metrics, 4 runs, 4 clients)', (r) => r.workload === 'W1'],
     ['W4 — search_runs at scale', (r) => r.workload.startsWith('W4')],
+    ['W9 — model registry (c=1)', (r) => r.workload.startsWith('W9')],
     ['W10 — cold start and idle (empty DB)', (r) => r.workload.startsWith('W10')],
   ];
   const out: string[] = [
@@ -139,7 +154,7 @@ export function markdownReport(
     '',
     `Generated ${meta.when} by \`${meta.command}\` (bench/, see benchmarks reference §6).`,
     `Size: ${[...new Set(records.map((r) => r.size))].join(', ')}. Latencies in ms; RSS is the server process`,
-    '(VmHWM / median VmRSS while under load); DB = `.db` + `-wal` after a TRUNCATE checkpoint (W1) or after seeding (W4).',
+    '(VmHWM / median VmRSS while under load); DB = `.db` + `-wal` after a TRUNCATE checkpoint (W1) or after seeding (W4, W9).',
     'Client and server share the same cores. Compare timings only with runs on the same hardware.',
     '',
     '## Targets (2 vCPUs)',
