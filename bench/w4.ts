@@ -4,7 +4,7 @@ import { CpuMeter, cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { HttpClient } from './lib/http-client.js';
 import { memOf, RssSampler } from './lib/proc.js';
-import { type BenchRecord, makeRecord } from './lib/record.js';
+import { type BenchRecord, makeRecord, serialQueryRow } from './lib/record.js';
 import { median, round } from './lib/stats.js';
 import { mltrackTarget, REPO_ROOT, startTarget } from './lib/targets.js';
 import { fileSize } from './w1-ingest.js';
@@ -54,16 +54,7 @@ export async function runW4(o: W4Options): Promise<BenchRecord[]> {
       o.log(`${q.id}: p50 ${l.p50.toFixed(1)} ms, ${t.runsReturned} runs, ${t.bytes} bytes`);
       out.push(
         rec({
-          workload: q.id,
-          backend: 'sqlite',
-          server: 'mltrack',
-          throughput: round(t.lat.length / (t.wallMs / 1000)),
-          throughputUnit: 'req/s (c=1)',
-          p50: ms(l.p50),
-          p95: ms(l.p95),
-          p99: ms(l.p99),
-          dbBytes,
-          errors: t.errors,
+          ...serialQueryRow(q.id, t, dbBytes),
           extra: {
             query: q.label,
             concurrency: 1,

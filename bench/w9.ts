@@ -4,7 +4,7 @@ import { CpuMeter, cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { HttpClient, runPool } from './lib/http-client.js';
 import { memOf, RssSampler } from './lib/proc.js';
-import { type BenchRecord, makeRecord } from './lib/record.js';
+import { type BenchRecord, makeRecord, serialQueryRow } from './lib/record.js';
 import { median, round } from './lib/stats.js';
 import { mltrackTarget, REPO_ROOT, startTarget } from './lib/targets.js';
 import { fileSize } from './w1-ingest.js';
@@ -122,7 +122,7 @@ async function timeW9(client: HttpClient, q: W9Query, warmups: number, iters: nu
   return { lat, wallMs, bytes: first.bytes, returned, errors };
 }
 
-const ms = (v: number) => round(v, 2);
+const _ms = (v: number) => round(v, 2);
 
 /** W9 model registry: seed through the store (untimed), then queries (a)–(d) over HTTP at c=1. */
 export async function runW9(o: W9Options): Promise<BenchRecord[]> {
@@ -154,16 +154,7 @@ export async function runW9(o: W9Options): Promise<BenchRecord[]> {
         o.log(`${q.id}: WARNING returned ${items(t.returned, q.unit)}, expected ${q.expected}`);
       out.push(
         rec({
-          workload: q.id,
-          backend: 'sqlite',
-          server: 'mltrack',
-          throughput: round(t.lat.length / (t.wallMs / 1000)),
-          throughputUnit: 'req/s (c=1)',
-          p50: ms(l.p50),
-          p95: ms(l.p95),
-          p99: ms(l.p99),
-          dbBytes,
-          errors: t.errors,
+          ...serialQueryRow(q.id, t, dbBytes),
           extra: {
             query: q.label,
             concurrency: 1,

@@ -1,4 +1,5 @@
 import type { BenchEnv } from './env.js';
+import { round, summarize } from './stats.js';
 
 /** One measured row: the JSON shape of benchmarks.md §6 ("How to report"), plus the unit and extras. */
 export interface BenchRecord {
@@ -47,5 +48,29 @@ export function makeRecord(env: BenchEnv, size: string, r: RecordInit): BenchRec
     errors: r.errors ?? 0,
     env,
     extra: r.extra ?? {},
+  };
+}
+
+/**
+ * The shared fields of a one-client HTTP query row (W4, W9): throughput from the iterations over the wall time and
+ * the latency percentiles, in ms with two decimals.
+ */
+export function serialQueryRow(
+  workload: string,
+  t: { lat: number[]; wallMs: number; errors: number },
+  dbBytes: number | null,
+): RecordInit {
+  const s = summarize(t.lat);
+  return {
+    workload,
+    backend: 'sqlite',
+    server: 'mltrack',
+    throughput: round(t.lat.length / (t.wallMs / 1000)),
+    throughputUnit: 'req/s (c=1)',
+    p50: round(s.p50, 2),
+    p95: round(s.p95, 2),
+    p99: round(s.p99, 2),
+    dbBytes,
+    errors: t.errors,
   };
 }
