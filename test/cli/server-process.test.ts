@@ -150,4 +150,34 @@ describe('mltrack server process', () => {
     for (const b of acked) expect(stored.get(b), `acknowledged batch ${b}`).toBe(500);
     for (const [b, n] of stored) expect(n, `batch ${b} is all or nothing`).toBe(500);
   });
+
+  it('refuses an out-of-date schema naming both versions; db upgrade migrates it and db current reports it', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'mltrack-proc-'));
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const p = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
+        p.stderr?.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
+        p.on('exit', (code) => resolve({ code, out }));
+      });
+    expect((await cli(['db', 'upgrade', 'sqlite:///mlflow.db'])).code).toBe(0);
+    // Turn the database back into a version-1 one (before the model registry).
+    const db = new DatabaseSync(path.join(cwd, 'mlflow.db'));
+    db.exec(`DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; DROP TABLE model_versions;
+      DROP TABLE registered_model_tags; DROP TABLE registered_models; DELETE FROM mltrack_schema_version WHERE version = 2`);
+    db.close();
+    const refused = await cli(['server', '--port', '0']);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/found version 1, but expected 2/);
+    expect(refused.out).toMatch(/mltrack db upgrade/);
+    expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^1 /);
+    const upgraded = await cli(['db', 'upgrade', 'sqlite:///mlflow.db']);
+    expect([upgraded.code, upgraded.out]).toEqual([0, 'Applied migrations 2; schema version is now 2.\n']);
+    expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^2 /);
+  });
 });
