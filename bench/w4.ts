@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CpuMeter, cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { HttpClient } from './lib/http-client.js';
-import { memOf, RssSampler } from './lib/proc.js';
+import { memOf, RssSampler, stampServerMemory } from './lib/proc.js';
 import { type BenchRecord, makeRecord, serialQueryRow } from './lib/record.js';
 import { median, round } from './lib/stats.js';
 import { mltrackTarget, REPO_ROOT, startTarget } from './lib/targets.js';
@@ -141,14 +141,7 @@ export async function runW4(o: W4Options): Promise<BenchRecord[]> {
     );
   } finally {
     client.close();
-    const samples = sampler.stop();
-    const peak = memOf(server.pid).hwmMB;
-    for (const r of out) {
-      r.rssPeakMB = round(peak);
-      r.rssSteadyMB = round(median(samples));
-      r.extra.rssAtStartMB = round(rssAtStart);
-      r.extra.startupMs = round(server.startupMs);
-    }
+    stampServerMemory(out, server, sampler.stop(), rssAtStart);
     await server.stop();
   }
 

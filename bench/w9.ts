@@ -3,9 +3,9 @@ import path from 'node:path';
 import { CpuMeter, cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { HttpClient, runPool } from './lib/http-client.js';
-import { memOf, RssSampler } from './lib/proc.js';
+import { memOf, RssSampler, stampServerMemory } from './lib/proc.js';
 import { type BenchRecord, makeRecord, serialQueryRow } from './lib/record.js';
-import { median, round } from './lib/stats.js';
+import { round } from './lib/stats.js';
 import { mltrackTarget, REPO_ROOT, startTarget } from './lib/targets.js';
 import { fileSize } from './w1-ingest.js';
 import { latencyOf } from './w4-search.js';
@@ -171,14 +171,7 @@ export async function runW9(o: W9Options): Promise<BenchRecord[]> {
     }
   } finally {
     client.close();
-    const samples = sampler.stop();
-    const peak = memOf(server.pid).hwmMB;
-    for (const r of out) {
-      r.rssPeakMB = round(peak);
-      r.rssSteadyMB = round(median(samples));
-      r.extra.rssAtStartMB = round(rssAtStart);
-      r.extra.startupMs = round(server.startupMs);
-    }
+    stampServerMemory(out, server, sampler.stop(), rssAtStart);
     await server.stop();
   }
   return out;

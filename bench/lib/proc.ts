@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import type { BenchRecord } from './record.js';
+import { median, round } from './stats.js';
 
 /** A free loopback TCP port (tiny race window until the child binds it; fine on a quiet machine). */
 export function freePort(): Promise<number> {
@@ -133,3 +135,19 @@ export class RssSampler {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Stamps every row measured against one server process with its memory: VmHWM peak, median RSS, start-up. */
+export function stampServerMemory(
+  rows: BenchRecord[],
+  server: { pid: number; startupMs: number },
+  samples: number[],
+  rssAtStartMB: number,
+): void {
+  const peak = memOf(server.pid).hwmMB;
+  for (const r of rows) {
+    r.rssPeakMB = round(peak);
+    r.rssSteadyMB = round(median(samples));
+    r.extra.rssAtStartMB = round(rssAtStartMB);
+    r.extra.startupMs = round(server.startupMs);
+  }
+}
