@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import type { ServerConfig } from './config/config.js';
@@ -13,6 +14,8 @@ export interface RunningServer {
 
 /** Composition root: config → store → app → listen. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  // The local artifact folder exists from the first start (like MLflow's local artifact root).
+  if (config.serveArtifacts) await mkdir(config.artifactsDestination, { recursive: true });
   const store = await openStore(config.backendStoreUri, {
     defaultArtifactRoot: config.defaultArtifactRoot,
     cwd: config.cwd,

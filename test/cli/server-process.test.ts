@@ -68,6 +68,7 @@ describe('mltrack server process', () => {
     proc = undefined;
 
     // mlflow.db in the working directory (MLflow 3.7+ default), WAL folded in on close, every point kept.
+    expect(fs.statSync(path.join(cwd, 'mlartifacts')).isDirectory()).toBe(true);
     const walFile = path.join(cwd, 'mlflow.db-wal');
     expect(!fs.existsSync(walFile) || fs.statSync(walFile).size === 0).toBe(true);
     const db = new DatabaseSync(path.join(cwd, 'mlflow.db'), { readOnly: true });
