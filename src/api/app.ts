@@ -7,6 +7,7 @@ import Fastify, {
 import { MlflowError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
 import { VERSION } from '../version.js';
+import { WebhookService } from '../webhooks/service.js';
 import { errorBody, httpStatus } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import { type Fields, RAW_BODY } from './request-fields.js';
@@ -57,6 +58,9 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     return payload;
   });
 
+  const webhooks = new WebhookService(deps.store, deps.config.webhooks, app.log);
+  app.addHook('onClose', () => webhooks.close());
+
   installSecurity(app, {
     allowedHosts: deps.config.allowedHosts,
     corsAllowedOrigins: deps.config.corsAllowedOrigins,
@@ -84,7 +88,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
         .type('application/json')
         .send(errorBody('NOT_IMPLEMENTED', 'REST OTLP span logging is not supported by mltrack yet.')),
     );
-    for (const route of routeTable) mountJsonRoute(scope, route, deps);
+    for (const route of routeTable) mountJsonRoute(scope, route, deps, webhooks);
     await registerArtifactRoutes(scope, deps);
   };
   await app.register(mountAll);
@@ -92,7 +96,12 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   return app;
 }
 
-function mountJsonRoute(app: FastifyInstance, route: JsonRoute, deps: AppDeps): void {
+function mountJsonRoute(
+  app: FastifyInstance,
+  route: JsonRoute,
+  deps: AppDeps,
+  webhooks: WebhookService,
+): void {
   const versions = route.versions ?? [2];
   const prefixes = route.ajaxOnly ? ['/ajax-api'] : ['/api', '/ajax-api'];
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -105,7 +114,7 @@ function mountJsonRoute(app: FastifyInstance, route: JsonRoute, deps: AppDeps): 
         );
     }
     const fields = requestFields(request);
-    const result = await route.handler(fields, { ...deps, request, reply });
+    const result = await route.handler(fields, { ...deps, webhooks, request, reply });
     if (reply.sent) return reply;
     const body = result instanceof RawJson ? result.json : JSON.stringify(result ?? {});
     return reply.type('application/json').send(body);

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config/config.js';
 import type { TrackingStore } from '../store/types.js';
+import type { WebhookService } from '../webhooks/service.js';
 import type { Fields } from './request-fields.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -12,6 +13,7 @@ export interface AppDeps {
 
 /** What a handler sees: the merged request fields (query or JSON body, plus path params) and the deps. */
 export interface HandlerContext extends AppDeps {
+  readonly webhooks: WebhookService;
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
 }

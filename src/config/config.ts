@@ -25,6 +25,21 @@ export interface ServerConfig {
   readonly modelVersionSourceRegex: string | undefined;
   /** Working directory relative paths resolve against (artifact locations). */
   readonly cwd: string;
+  readonly webhooks: WebhookConfig;
+}
+
+/** MLflow's MLFLOW_WEBHOOK_* variables. */
+export interface WebhookConfig {
+  /** MLFLOW_WEBHOOK_ALLOWED_SCHEMES (default https). */
+  readonly allowedSchemes: readonly string[];
+  /** MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS: loopback, private and link-local targets allowed (development only). */
+  readonly allowPrivateIps: boolean;
+  /** MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY; when unset a key is generated once and kept in the database. */
+  readonly secretEncryptionKey: string | undefined;
+  readonly requestTimeoutMs: number;
+  readonly maxRetries: number;
+  readonly maxWorkers: number;
+  readonly cacheTtlMs: number;
 }
 
 export interface ServerFlags {
@@ -59,6 +74,27 @@ function validRegex(v: string | undefined): string | undefined {
     );
   }
   return v;
+}
+
+function envInt(env: Env, name: string, dflt: number, min: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+export function parseWebhookConfig(env: Env): WebhookConfig {
+  const schemes = csv(env.MLFLOW_WEBHOOK_ALLOWED_SCHEMES).map((s) => s.toLowerCase());
+  return Object.freeze({
+    allowedSchemes: schemes.length > 0 ? schemes : ['https'],
+    allowPrivateIps: envBool(env.MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS, false),
+    secretEncryptionKey: env.MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY || undefined,
+    requestTimeoutMs: envInt(env, 'MLFLOW_WEBHOOK_REQUEST_TIMEOUT', 30, 1) * 1000,
+    maxRetries: envInt(env, 'MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES', 3, 0),
+    maxWorkers: envInt(env, 'MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS', 10, 1),
+    cacheTtlMs: envInt(env, 'MLFLOW_WEBHOOK_CACHE_TTL', 60, 0) * 1000,
+  });
 }
 
 function csv(v: string | undefined): string[] {
@@ -121,5 +157,6 @@ export function parseServerConfig(
     disableSecurityMiddleware:
       flags.disableSecurityMiddleware ?? envBool(env.MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE, false),
     cwd,
+    webhooks: parseWebhookConfig(env),
   });
 }

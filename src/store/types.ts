@@ -5,6 +5,7 @@ import type { Metric } from '../domain/entities/metric.js';
 import type { ModelVersion, RegisteredModel, Stage } from '../domain/entities/registry.js';
 import type { Dataset, Run, RunInfo, RunStatus } from '../domain/entities/run.js';
 import type { Filter, OrderTerm } from '../domain/search/ast.js';
+import type { WebhookEvent, WebhookRecord, WebhookStatus } from '../domain/webhooks.js';
 
 /**
  * The one store interface. Stores enforce integrity only (existence, uniqueness, lifecycle, write-once params);
@@ -189,6 +190,31 @@ export interface RegistryStore {
   getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion>;
 }
 
+export interface WebhookInput {
+  name: string;
+  url: string;
+  events: WebhookEvent[];
+  description?: string;
+  /** Already encrypted; the store never sees a secret in the clear. */
+  secretCiphertext?: string;
+  status: WebhookStatus;
+}
+
+export interface WebhookStore {
+  createWebhook(input: WebhookInput): Promise<WebhookRecord>;
+  /** Soft-deleted webhooks are not found. */
+  getWebhook(webhookId: string): Promise<WebhookRecord>;
+  /** Newest first, offset page tokens. */
+  listWebhooks(q: { maxResults: number; pageToken?: string }): Promise<SearchResult<WebhookRecord>>;
+  /** Every live webhook (any status) subscribed to the event. */
+  listWebhooksByEvent(event: WebhookEvent): Promise<WebhookRecord[]>;
+  /** Only the fields present change; `events` replaces the subscription set. */
+  updateWebhook(webhookId: string, patch: Partial<WebhookInput>): Promise<WebhookRecord>;
+  deleteWebhook(webhookId: string): Promise<void>;
+  /** The stored value of a server setting, storing `value` first if there is none (atomic across servers). */
+  ensureSetting(key: string, value: string): Promise<string>;
+}
+
 export interface StoreCapabilities {
   /** log-batch applies params, metrics and tags in one transaction. */
   readonly transactionalLogBatch: boolean;
@@ -199,7 +225,8 @@ export interface TrackingStore
     RunStore,
     MetricStore,
     LoggedModelStore,
-    RegistryStore {
+    RegistryStore,
+    WebhookStore {
   readonly capabilities: StoreCapabilities;
   close(): Promise<void>;
 }

@@ -167,18 +167,20 @@ describe('mltrack server process', () => {
         p.on('exit', (code) => resolve({ code, out }));
       });
     expect((await cli(['db', 'upgrade', 'sqlite:///mlflow.db'])).code).toBe(0);
-    // Turn the database back into a version-1 one (before the model registry).
+    // Turn the database back into a version-1 one (before the model registry and webhooks).
     const db = new DatabaseSync(path.join(cwd, 'mlflow.db'));
-    db.exec(`DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; DROP TABLE model_versions;
+    db.exec(`DROP TABLE mltrack_settings; DROP TABLE webhook_events; DROP TABLE webhooks;
+      DELETE FROM mltrack_schema_version WHERE version = 3;
+      DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; DROP TABLE model_versions;
       DROP TABLE registered_model_tags; DROP TABLE registered_models; DELETE FROM mltrack_schema_version WHERE version = 2`);
     db.close();
     const refused = await cli(['server', '--port', '0']);
     expect(refused.code).toBe(1);
-    expect(refused.out).toMatch(/found version 1, but expected 2/);
+    expect(refused.out).toMatch(/found version 1, but expected 3/);
     expect(refused.out).toMatch(/mltrack db upgrade/);
     expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^1 /);
     const upgraded = await cli(['db', 'upgrade', 'sqlite:///mlflow.db']);
-    expect([upgraded.code, upgraded.out]).toEqual([0, 'Applied migrations 2; schema version is now 2.\n']);
-    expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^2 /);
+    expect([upgraded.code, upgraded.out]).toEqual([0, 'Applied migrations 2, 3; schema version is now 3.\n']);
+    expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^3 /);
   });
 });

@@ -156,6 +156,10 @@ def server_url():
     stderr_path = tmp / "server.stderr.log"
     env = dict(os.environ)
     env.pop("MLFLOW_TRACKING_URI", None)
+    # Webhook tests deliver to a receiver on 127.0.0.1 (test_webhooks.py), which needs both settings.
+    env.setdefault("MLFLOW_WEBHOOK_ALLOWED_SCHEMES", "http,https")
+    env.setdefault("MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS", "true")
+    env.setdefault("MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES", "0")
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen(
             cmd, cwd=tmp, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, start_new_session=True

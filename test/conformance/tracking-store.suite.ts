@@ -10,6 +10,7 @@ import { runCases } from './cases/runs.js';
 import { searchExperimentCases } from './cases/search-experiments.js';
 import { searchRunCases } from './cases/search-runs.js';
 import type { CaseGroup, StoreTest } from './cases/support.js';
+import { webhookCases } from './cases/webhooks.js';
 
 /**
  * The TrackingStore conformance suite: store semantics only (no HTTP), run by every backend.
@@ -45,6 +46,7 @@ const GROUPS: readonly [string, CaseGroup][] = [
   ['read after write', readAfterWriteCases],
   ['registry', registryCases],
   ['registry search', registrySearchCases],
+  ['webhooks', webhookCases],
 ];
 
 export function describeTrackingStore(opts: TrackingStoreSuiteOptions): void {

@@ -5,6 +5,7 @@ import { metricRoutes } from './metrics.js';
 import { modelVersionRoutes } from './model-versions.js';
 import { registeredModelRoutes } from './registered-models.js';
 import { runRoutes } from './runs.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** THE route table of protobuf-style JSON endpoints (artifact routes stream and register themselves). */
 export const routeTable: readonly JsonRoute[] = [
@@ -14,4 +15,5 @@ export const routeTable: readonly JsonRoute[] = [
   ...loggedModelRoutes,
   ...registeredModelRoutes,
   ...modelVersionRoutes,
+  ...webhookRoutes,
 ];

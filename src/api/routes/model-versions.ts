@@ -21,6 +21,7 @@ import { bounded } from '../inputs.js';
 import { type Fields, keyValues, optBool, optString, reqString, strList } from '../request-fields.js';
 import type { JsonRoute } from '../route.js';
 import { registryMaxResults, registryTag, stageOf } from './registered-models.js';
+import { PROMPT_INTERNAL_TAGS, TAG_PROMPT_TEXT, tagDict } from './webhook-events.js';
 
 /** The only sources a prompt version may have (MLflow's client and store placeholders). */
 const PROMPT_SOURCES = new Set([PROMPT_SOURCE, 'dummy-source']);
@@ -124,7 +125,7 @@ export const modelVersionRoutes: JsonRoute[] = [
   {
     method: 'POST',
     path: '/mlflow/model-versions/create',
-    handler: async (f, { store, config }) => {
+    handler: async (f, { store, config, webhooks }) => {
       const n = name(f);
       const source = reqString(f, 'source');
       const tags = keyValues(f, 'tags').map(registryTag);
@@ -155,6 +156,34 @@ export const modelVersionRoutes: JsonRoute[] = [
       if (description) input.description = description;
       const mv = await store.createModelVersion(input);
       if (!isPrompt && resolved.modelId) await linkLoggedModel(store, resolved.modelId, mv.name, mv.version);
+      const desc = description || null;
+      webhooks.notify(
+        n,
+        () =>
+          isPrompt
+            ? [
+                { entity: 'PROMPT_VERSION', action: 'CREATED' },
+                {
+                  name: n,
+                  version: mv.version,
+                  template: tags.findLast((t) => t.key === TAG_PROMPT_TEXT)?.value ?? null,
+                  tags: tagDict(tags, [...PROMPT_INTERNAL_TAGS, TAG_PROMPT_TEXT]),
+                  description: desc,
+                },
+              ]
+            : [
+                { entity: 'MODEL_VERSION', action: 'CREATED' },
+                {
+                  name: n,
+                  version: mv.version,
+                  source,
+                  run_id: resolved.runId ?? null,
+                  tags: tagDict(tags, []),
+                  description: desc,
+                },
+              ],
+        isPrompt,
+      );
       return { model_version: mv };
     },
   },
@@ -221,19 +250,31 @@ export const modelVersionRoutes: JsonRoute[] = [
   {
     method: 'POST',
     path: '/mlflow/model-versions/set-tag',
-    handler: async (f, { store }) => {
+    handler: async (f, { store, webhooks }) => {
       const tag = registryTag({ key: reqString(f, 'key'), value: optString(f, 'value') ?? '' });
-      await store.setModelVersionTag(name(f), version(f), tag);
+      const n = name(f);
+      const v = optString(f, 'version') ?? '';
+      await store.setModelVersionTag(n, version(f), tag);
+      webhooks.notify(n, (isPrompt) => [
+        { entity: isPrompt ? 'PROMPT_VERSION_TAG' : 'MODEL_VERSION_TAG', action: 'SET' },
+        { name: n, version: v, key: tag.key, value: tag.value },
+      ]);
       return {};
     },
   },
   {
     method: 'DELETE',
     path: '/mlflow/model-versions/delete-tag',
-    handler: async (f, { store }) => {
+    handler: async (f, { store, webhooks }) => {
       const key = reqString(f, 'key');
       validateKey(key, 'key');
-      await store.deleteModelVersionTag(name(f), version(f), key);
+      const n = name(f);
+      const v = optString(f, 'version') ?? '';
+      await store.deleteModelVersionTag(n, version(f), key);
+      webhooks.notify(n, (isPrompt) => [
+        { entity: isPrompt ? 'PROMPT_VERSION_TAG' : 'MODEL_VERSION_TAG', action: 'DELETED' },
+        { name: n, version: v, key },
+      ]);
       return {};
     },
   },

@@ -1,4 +1,4 @@
-import { canonicalStage, type Stage } from '../../domain/entities/registry.js';
+import { canonicalStage, type Stage, TAG_IS_PROMPT } from '../../domain/entities/registry.js';
 import { invalidParam } from '../../domain/errors.js';
 import { parseVersion, validateAlias, validateModelName } from '../../domain/registry-validation.js';
 import {
@@ -11,6 +11,7 @@ import { limitLength, validateKey } from '../../domain/validation.js';
 import { bounded } from '../inputs.js';
 import { type Fields, keyValues, optInt, optString, reqString, strList } from '../request-fields.js';
 import type { JsonRoute } from '../route.js';
+import { PROMPT_INTERNAL_TAGS, tagDict } from './webhook-events.js';
 
 export const REGISTRY_TAG_VALUE_MAX = 100000;
 
@@ -48,14 +49,28 @@ export const registeredModelRoutes: JsonRoute[] = [
   {
     method: 'POST',
     path: '/mlflow/registered-models/create',
-    handler: async (f, { store }) => {
+    handler: async (f, { store, webhooks }) => {
       const input: { name: string; tags: { key: string; value: string }[]; description?: string } = {
         name: name(f),
         tags: keyValues(f, 'tags').map(registryTag),
       };
       const description = optString(f, 'description');
       if (description) input.description = description;
-      return { registered_model: await store.createRegisteredModel(input) };
+      const registered_model = await store.createRegisteredModel(input);
+      const prompt = input.tags.findLast((t) => t.key === TAG_IS_PROMPT)?.value.toLowerCase() === 'true';
+      webhooks.notify(
+        input.name,
+        (isPrompt) => [
+          { entity: isPrompt ? 'PROMPT' : 'REGISTERED_MODEL', action: 'CREATED' },
+          {
+            name: input.name,
+            tags: tagDict(input.tags, isPrompt ? PROMPT_INTERNAL_TAGS : []),
+            description: description ?? null,
+          },
+        ],
+        prompt,
+      );
+      return { registered_model };
     },
   },
   {
@@ -124,36 +139,66 @@ export const registeredModelRoutes: JsonRoute[] = [
   {
     method: 'POST',
     path: '/mlflow/registered-models/set-tag',
-    handler: async (f, { store }) => {
+    handler: async (f, { store, webhooks }) => {
       const tag = registryTag({ key: reqString(f, 'key'), value: optString(f, 'value') ?? '' });
-      await store.setRegisteredModelTag(name(f), tag);
+      const n = name(f);
+      await store.setRegisteredModelTag(n, tag);
+      webhooks.notify(n, (isPrompt) =>
+        isPrompt
+          ? [
+              { entity: 'PROMPT_TAG', action: 'SET' },
+              { name: n, key: tag.key, value: tag.value },
+            ]
+          : undefined,
+      );
       return {};
     },
   },
   {
     method: 'DELETE',
     path: '/mlflow/registered-models/delete-tag',
-    handler: async (f, { store }) => {
+    handler: async (f, { store, webhooks }) => {
       const key = reqString(f, 'key');
       validateKey(key, 'key');
-      await store.deleteRegisteredModelTag(name(f), key);
+      const n = name(f);
+      await store.deleteRegisteredModelTag(n, key);
+      webhooks.notify(n, (isPrompt) =>
+        isPrompt
+          ? [
+              { entity: 'PROMPT_TAG', action: 'DELETED' },
+              { name: n, key },
+            ]
+          : undefined,
+      );
       return {};
     },
   },
   {
     method: 'POST',
     path: '/mlflow/registered-models/alias',
-    handler: async (f, { store }) => {
+    handler: async (f, { store, webhooks }) => {
       const alias = validateAlias(optString(f, 'alias'), true);
-      await store.setRegisteredModelAlias(name(f), alias, parseVersion(optString(f, 'version')));
+      const n = name(f);
+      const v = optString(f, 'version') ?? '';
+      await store.setRegisteredModelAlias(n, alias, parseVersion(v));
+      webhooks.notify(n, (isPrompt) => [
+        { entity: isPrompt ? 'PROMPT_ALIAS' : 'MODEL_VERSION_ALIAS', action: 'CREATED' },
+        { name: n, alias, version: v },
+      ]);
       return {};
     },
   },
   {
     method: 'DELETE',
     path: '/mlflow/registered-models/alias',
-    handler: async (f, { store }) => {
-      await store.deleteRegisteredModelAlias(name(f), validateAlias(optString(f, 'alias'), false));
+    handler: async (f, { store, webhooks }) => {
+      const n = name(f);
+      const alias = validateAlias(optString(f, 'alias'), false);
+      await store.deleteRegisteredModelAlias(n, alias);
+      webhooks.notify(n, (isPrompt) => [
+        { entity: isPrompt ? 'PROMPT_ALIAS' : 'MODEL_VERSION_ALIAS', action: 'DELETED' },
+        { name: n, alias },
+      ]);
       return {};
     },
   },

@@ -8,12 +8,14 @@ import type { ModelVersion, RegisteredModel, Stage } from '../../../domain/entit
 import type { Dataset, Run, RunInfo, RunStatus } from '../../../domain/entities/run.js';
 import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
 import { decodeOffsetToken, encodeOffsetToken, encodePageToken } from '../../../domain/search/page-token.js';
+import type { WebhookEvent, WebhookRecord } from '../../../domain/webhooks.js';
 import type {
   LogBatchInput,
   LoggedModelOrder,
   SearchResult,
   StoreOptions,
   TrackingStore,
+  WebhookInput,
 } from '../../types.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { SqliteDb } from './sqlite-db.js';
@@ -27,6 +29,7 @@ import { RunCache } from './sqlite-run-cache.js';
 import { loadRuns, type RunRow } from './sqlite-run-loader.js';
 import { SqliteRuns } from './sqlite-runs.js';
 import { compileRunSearch } from './sqlite-search-runs.js';
+import { SqliteWebhooks } from './sqlite-webhooks.js';
 
 /** `sqlite:///relative.db`, `sqlite:////abs/path.db`, `sqlite://` or `sqlite:///:memory:` → a file path. */
 export function sqliteFileFromUri(uri: string, cwd: string): string {
@@ -46,6 +49,7 @@ export class SqliteStore implements TrackingStore {
   private readonly metrics: SqliteMetrics;
   private readonly models: SqliteLoggedModels;
   private readonly registry: SqliteRegistry;
+  private readonly webhooks: SqliteWebhooks;
   private checkpointer: Checkpointer | undefined;
   private readonly file: string;
   private readonly keys: MetricKeys;
@@ -67,6 +71,7 @@ export class SqliteStore implements TrackingStore {
     this.metrics = new SqliteMetrics(this.db, this.runs, keys);
     this.models = new SqliteLoggedModels(this.db, this.experiments);
     this.registry = new SqliteRegistry(this.db);
+    this.webhooks = new SqliteWebhooks(this.db);
     this.experiments.ensureDefaultExperiment();
     if (file !== ':memory:') {
       // Background checkpoints; the write connection's own threshold (16k pages ≈ 64 MB) is only a safety net.
@@ -383,6 +388,31 @@ export class SqliteStore implements TrackingStore {
   }
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
     return this.registry.byAlias(name, alias);
+  }
+
+  // Webhooks
+  async createWebhook(input: WebhookInput): Promise<WebhookRecord> {
+    return this.durable(this.webhooks.create(input));
+  }
+  async getWebhook(id: string): Promise<WebhookRecord> {
+    return this.webhooks.get(id);
+  }
+  async listWebhooks(q: { maxResults: number; pageToken?: string }): Promise<SearchResult<WebhookRecord>> {
+    const offset = decodeOffsetToken(q.pageToken);
+    const items = this.webhooks.list(q.maxResults + 1, offset);
+    return withToken(items.slice(0, q.maxResults), items.length > q.maxResults, offset);
+  }
+  async listWebhooksByEvent(event: WebhookEvent): Promise<WebhookRecord[]> {
+    return this.webhooks.byEvent(event);
+  }
+  async updateWebhook(id: string, patch: Partial<WebhookInput>): Promise<WebhookRecord> {
+    return this.durable(this.webhooks.update(id, patch));
+  }
+  async deleteWebhook(id: string): Promise<void> {
+    return this.durable(this.webhooks.delete(id));
+  }
+  async ensureSetting(key: string, value: string): Promise<string> {
+    return this.durable(this.webhooks.ensureSetting(key, value));
   }
 }
 
