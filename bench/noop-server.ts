@@ -24,7 +24,7 @@ app.post('/api/2.0/mlflow/runs/create', async (_req, reply) =>
 await app.listen({ host: '127.0.0.1', port });
 process.stdout.write(`noop server listening on ${port}\n`);
 const stop = () => {
-  app.close().then(() => process.exit(0));
+  void app.close().then(() => process.exit(0));
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

@@ -56,38 +56,31 @@ function runData(i: number, r: () => number) {
  */
 export async function seedW4(dbFile: string, runs: number, cwd: string): Promise<SeedResult> {
   const t0 = performance.now();
-  const store = openSqliteStore(`sqlite:///${dbFile}`, { defaultArtifactRoot: 'mlflow-artifacts:/', cwd });
+  const store = await openSqliteStore(`sqlite:///${dbFile}`, {
+    defaultArtifactRoot: 'mlflow-artifacts:/',
+    cwd,
+  });
   try {
     const experimentId = await store.createExperiment({ name: 'w4-search' });
     const r = rng(42);
     for (let base = 0; base < runs; base += CHUNK) {
       const n = Math.min(CHUNK, runs - base);
       const data = Array.from({ length: n }, (_, k) => runData(base + k, r));
-      // The store is synchronous under its async interface, so every call below runs inside the outer tx.
-      const created: Promise<{ info: { run_id: string } }>[] = [];
-      store.db.tx(() => {
-        data.forEach((d, k) => {
-          created.push(
-            store.createRun({
-              experimentId,
-              userId: 'bench',
-              startTime: d.startTime,
-              runName: `sweep-${base + k}`,
-              tags: d.tags,
-            }),
-          );
-        });
+      // Every store call below joins the outer transaction (one commit and one fsync per chunk).
+      await store.db.tx(async () => {
+        for (const [k, d] of data.entries()) {
+          const run = await store.createRun({
+            experimentId,
+            userId: 'bench',
+            startTime: d.startTime,
+            runName: `sweep-${base + k}`,
+            tags: d.tags,
+          });
+          const id = run.info.run_id;
+          await store.logBatch(id, { metrics: d.metrics, params: d.params, tags: [] });
+          await store.updateRun(id, { status: 'FINISHED', endTime: d.endTime });
+        }
       });
-      const ids = (await Promise.all(created)).map((x) => x.info.run_id);
-      const writes: Promise<unknown>[] = [];
-      store.db.tx(() => {
-        data.forEach((d, k) => {
-          const id = ids[k]!;
-          writes.push(store.logBatch(id, { metrics: d.metrics, params: d.params, tags: [] }));
-          writes.push(store.updateRun(id, { status: 'FINISHED', endTime: d.endTime }));
-        });
-      });
-      await Promise.all(writes);
     }
     return { experimentId, runs, ms: performance.now() - t0 };
   } finally {

@@ -50,7 +50,7 @@ export async function expectNoWrites(store: TrackingStore, action: () => Promise
 }
 
 function sqliteHandle(store: TrackingStore): DatabaseSync {
-  const db = (store as unknown as { db?: { raw?: DatabaseSync } }).db?.raw;
+  const db = (store as unknown as { db?: { db?: { raw?: DatabaseSync } } }).db?.db?.raw;
   if (db === undefined) throw new Error('this helper needs the SQLite store');
   return db;
 }

@@ -1,12 +1,12 @@
-import type { SQLInputValue } from 'node:sqlite';
 import { invalidParam } from '../../domain/errors.js';
 import type { Comparison } from '../../domain/search/ast.js';
+import type { SqlValue } from './sql-db.js';
 
 /**
  * One comparison of the filter AST against a SQL expression, pushing bind values to `params`.
  * `=`/`!=`/LIKE are case-sensitive (the SQLite connection sets case_sensitive_like), ILIKE compares lower-cased.
  */
-export function compileComparison(col: string, c: Comparison, params: SQLInputValue[]): string {
+export function compileComparison(col: string, c: Comparison, params: SqlValue[]): string {
   const v = c.value;
   switch (c.op) {
     case 'IN':
@@ -32,7 +32,7 @@ export function compileComparison(col: string, c: Comparison, params: SQLInputVa
   }
 }
 
-function literal(c: Comparison): SQLInputValue {
+function literal(c: Comparison): SqlValue {
   const v = c.value;
   if (v.kind === 'number') return v.value;
   if (v.kind === 'string') return v.value;

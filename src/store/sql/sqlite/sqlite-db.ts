@@ -77,29 +77,59 @@ export class SqliteDb {
     this.raw.exec(sql);
   }
 
-  /** Runs fn in one IMMEDIATE transaction (nested calls join the outer one); rolls back on any throw. */
-  tx<T>(fn: () => T): T {
-    if (this.depth > 0) return fn();
+  private begin(): void {
     try {
       this.raw.exec('BEGIN IMMEDIATE');
     } catch (e) {
       throw translate(e);
     }
     this.depth++;
-    try {
-      const out = fn();
-      this.raw.exec('COMMIT');
-      return out;
-    } catch (e) {
+  }
+
+  /** COMMIT, or ROLLBACK when `failure` is given (which is then rethrown, translated). */
+  private end(failure?: { error: unknown }): void {
+    this.depth--;
+    if (failure === undefined) {
       try {
-        this.raw.exec('ROLLBACK');
-      } catch {
-        // the transaction may already be gone; nothing more to undo
+        this.raw.exec('COMMIT');
+        return;
+      } catch (error) {
+        failure = { error };
       }
-      throw translate(e);
-    } finally {
-      this.depth--;
     }
+    try {
+      this.raw.exec('ROLLBACK');
+    } catch {
+      // the transaction may already be gone; nothing more to undo
+    }
+    throw translate(failure.error);
+  }
+
+  /** Runs fn in one IMMEDIATE transaction (nested calls join the outer one); rolls back on any throw. */
+  tx<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.begin();
+    let out: T;
+    try {
+      out = fn();
+    } catch (error) {
+      return this.end({ error }) as never;
+    }
+    this.end();
+    return out;
+  }
+
+  /** tx for an async body; the caller (SqliteSqlDb) keeps other async paths off the connection meanwhile. */
+  async txAsync<T>(fn: () => Promise<T>): Promise<T> {
+    this.begin();
+    let out: T;
+    try {
+      out = await fn();
+    } catch (error) {
+      return this.end({ error }) as never;
+    }
+    this.end();
+    return out;
   }
 
   /**

@@ -5,7 +5,10 @@ import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
 import { pushTo } from '../../group-by.js';
 import type { SearchResult } from '../../types.js';
 import { appendUriPath } from '../../uri-path.js';
-import type { Row, SqliteDb } from './sqlite-db.js';
+import type { SqlDb } from '../sql-db.js';
+
+type Row = Record<string, unknown>;
+
 import { compileExperimentSearch } from './sqlite-search-experiments.js';
 
 interface ExperimentRow {
@@ -49,15 +52,15 @@ function toExperiment(row: ExperimentRow, tags: KeyValue[]): Experiment {
 
 export class SqliteExperiments {
   constructor(
-    private readonly db: SqliteDb,
+    private readonly db: SqlDb,
     private readonly defaultArtifactRoot: string,
   ) {}
 
-  ensureDefaultExperiment(): void {
-    this.db.tx(() => {
-      if (this.db.get('SELECT 1 FROM experiments WHERE experiment_id = 0') !== undefined) return;
+  async ensureDefaultExperiment(): Promise<void> {
+    await this.db.tx(async () => {
+      if ((await this.db.get('SELECT 1 FROM experiments WHERE experiment_id = 0')) !== undefined) return;
       const now = Date.now();
-      this.db.run(
+      await this.db.run(
         `INSERT INTO experiments (experiment_id, workspace, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
          VALUES (0, ?, 'Default', ?, 'active', ?, ?)`,
         [DEFAULT_WORKSPACE, appendUriPath(this.defaultArtifactRoot, '0'), now, now],
@@ -65,10 +68,10 @@ export class SqliteExperiments {
     });
   }
 
-  create(input: { name: string; artifactLocation?: string; tags?: KeyValue[] }): string {
-    return this.db.tx(() => {
+  async create(input: { name: string; artifactLocation?: string; tags?: KeyValue[] }): Promise<string> {
+    return await this.db.tx(async () => {
       if (
-        this.db.get('SELECT 1 FROM experiments WHERE workspace = ? AND name = ?', [
+        await this.db.get('SELECT 1 FROM experiments WHERE workspace = ? AND name = ?', [
           DEFAULT_WORKSPACE,
           input.name,
         ])
@@ -76,42 +79,42 @@ export class SqliteExperiments {
         throw alreadyExists(`Experiment(name=${input.name}) already exists.`);
       }
       const now = Date.now();
-      const { lastInsertRowid: id } = this.db.run(
+      const id = await this.db.insertReturningId(
         `INSERT INTO experiments (workspace, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
          VALUES (?, ?, ?, 'active', ?, ?)`,
         [DEFAULT_WORKSPACE, input.name, input.artifactLocation ?? '', now, now],
+        'experiment_id',
       );
       if (!input.artifactLocation) {
-        this.db.run('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?', [
+        await this.db.run('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?', [
           appendUriPath(this.defaultArtifactRoot, String(id)),
           id,
         ]);
       }
       for (const t of input.tags ?? []) {
-        this.db.run('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)', [
-          id,
-          t.key,
-          t.value,
-        ]);
+        await this.db.run(
+          'INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)',
+          [id, t.key, t.value],
+        );
       }
       return String(id);
     });
   }
 
-  private row(id: string): ExperimentRow {
+  private async row(id: string): Promise<ExperimentRow> {
     const n = parseExperimentId(id);
     const row =
       n === null
         ? undefined
-        : this.db.get<ExperimentRow>('SELECT * FROM experiments WHERE experiment_id = ?', [n]);
+        : await this.db.get<ExperimentRow>('SELECT * FROM experiments WHERE experiment_id = ?', [n]);
     if (row === undefined) throw notFound(`No Experiment with id=${id} exists`);
     return row;
   }
 
-  private tags(ids: number[]): Map<number, KeyValue[]> {
+  private async tags(ids: number[]): Promise<Map<number, KeyValue[]>> {
     const out = new Map<number, KeyValue[]>();
     if (ids.length === 0) return out;
-    const rows = this.db.all<{ experiment_id: number; key: string; value: string }>(
+    const rows = await this.db.all<{ experiment_id: number; key: string; value: string }>(
       `SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN (${ids.map(() => '?').join(',')}) ORDER BY key`,
       ids,
     );
@@ -121,14 +124,14 @@ export class SqliteExperiments {
     return out;
   }
 
-  get(id: string): Experiment {
-    const row = this.row(id);
-    return toExperiment(row, this.tags([row.experiment_id]).get(row.experiment_id) ?? []);
+  async get(id: string): Promise<Experiment> {
+    const row = await this.row(id);
+    return toExperiment(row, (await this.tags([row.experiment_id])).get(row.experiment_id) ?? []);
   }
 
   /** Active experiment or INVALID_PARAMETER_VALUE, as MLflow's SQL store checks before writes. */
-  requireActive(id: string): ExperimentRow {
-    const row = this.row(id);
+  async requireActive(id: string): Promise<ExperimentRow> {
+    const row = await this.row(id);
     if (row.lifecycle_stage !== 'active') {
       throw invalidParam(
         `The experiment ${row.experiment_id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
@@ -137,59 +140,59 @@ export class SqliteExperiments {
     return row;
   }
 
-  getByName(name: string): Experiment | null {
-    const row = this.db.get<ExperimentRow>('SELECT * FROM experiments WHERE workspace = ? AND name = ?', [
-      DEFAULT_WORKSPACE,
-      name,
-    ]);
+  async getByName(name: string): Promise<Experiment | null> {
+    const row = await this.db.get<ExperimentRow>(
+      'SELECT * FROM experiments WHERE workspace = ? AND name = ?',
+      [DEFAULT_WORKSPACE, name],
+    );
     if (row === undefined) return null;
-    return toExperiment(row, this.tags([row.experiment_id]).get(row.experiment_id) ?? []);
+    return toExperiment(row, (await this.tags([row.experiment_id])).get(row.experiment_id) ?? []);
   }
 
-  delete(id: string): void {
-    this.db.tx(() => {
-      const row = this.row(id);
+  async delete(id: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.row(id);
       if (row.lifecycle_stage !== 'active') throw notFound(`No Experiment with id=${id} exists`);
       const now = Date.now();
-      this.db.run(
+      await this.db.run(
         `UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?`,
         [now, row.experiment_id],
       );
-      this.db.run(
+      await this.db.run(
         `UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ? AND lifecycle_stage = 'active'`,
         [now, row.experiment_id],
       );
     });
   }
 
-  restore(id: string): void {
-    this.db.tx(() => {
-      const row = this.row(id);
+  async restore(id: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.row(id);
       if (row.lifecycle_stage !== 'deleted') throw notFound(`No Experiment with id=${id} exists`);
-      this.db.run(
+      await this.db.run(
         `UPDATE experiments SET lifecycle_stage = 'active', last_update_time = ? WHERE experiment_id = ?`,
         [Date.now(), row.experiment_id],
       );
-      this.db.run(
+      await this.db.run(
         `UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = ? AND lifecycle_stage = 'deleted'`,
         [row.experiment_id],
       );
     });
   }
 
-  rename(id: string, newName: string): void {
-    this.db.tx(() => {
-      const row = this.row(id);
+  async rename(id: string, newName: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.row(id);
       // MLflow answers INVALID_STATE (HTTP 500, which the client retries for minutes); it is a client mistake.
       if (row.lifecycle_stage !== 'active') throw invalidParam('Cannot rename a non-active experiment.');
-      const clash = this.db.get<{ experiment_id: number }>(
+      const clash = await this.db.get<{ experiment_id: number }>(
         'SELECT experiment_id FROM experiments WHERE workspace = ? AND name = ?',
         [row.workspace, newName],
       );
       if (clash !== undefined && clash.experiment_id !== row.experiment_id) {
         throw alreadyExists(`Experiment(name=${newName}) already exists.`);
       }
-      this.db.run('UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?', [
+      await this.db.run('UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?', [
         newName,
         Date.now(),
         row.experiment_id,
@@ -197,21 +200,20 @@ export class SqliteExperiments {
     });
   }
 
-  setTag(id: string, tag: KeyValue): void {
-    this.db.tx(() => {
-      const row = this.requireActive(id);
-      this.db.run('INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)', [
-        row.experiment_id,
-        tag.key,
-        tag.value,
-      ]);
+  async setTag(id: string, tag: KeyValue): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.requireActive(id);
+      await this.db.run(
+        'INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)',
+        [row.experiment_id, tag.key, tag.value],
+      );
     });
   }
 
-  deleteTag(id: string, key: string): void {
-    this.db.tx(() => {
-      const row = this.requireActive(id);
-      const r = this.db.run('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?', [
+  async deleteTag(id: string, key: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.requireActive(id);
+      const r = await this.db.run('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?', [
         row.experiment_id,
         key,
       ]);
@@ -219,18 +221,18 @@ export class SqliteExperiments {
     });
   }
 
-  search(q: {
+  async search(q: {
     viewType: ViewType;
     maxResults: number;
     filter: Filter;
     orderBy: readonly OrderTerm[];
     offset: number;
-  }): SearchResult<Experiment> & { hasMore: boolean } {
+  }): Promise<SearchResult<Experiment> & { hasMore: boolean }> {
     const { sql, params } = compileExperimentSearch(q);
-    const rows = this.db.all<ExperimentRow & Row>(sql, params);
+    const rows = await this.db.all<ExperimentRow & Row>(sql, params);
     const hasMore = rows.length > q.maxResults;
     const page = rows.slice(0, q.maxResults) as ExperimentRow[];
-    const tags = this.tags(page.map((r) => r.experiment_id));
+    const tags = await this.tags(page.map((r) => r.experiment_id));
     return { items: page.map((r) => toExperiment(r, tags.get(r.experiment_id) ?? [])), hasMore };
   }
 }

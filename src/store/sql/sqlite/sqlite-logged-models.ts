@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { SQLInputValue } from 'node:sqlite';
 import type { KeyValue } from '../../../domain/entities/common.js';
 import type { LoggedModel, LoggedModelStatus } from '../../../domain/entities/logged-model.js';
 import type { Metric } from '../../../domain/entities/metric.js';
@@ -9,8 +8,8 @@ import type { Filter } from '../../../domain/search/ast.js';
 import { pushTo } from '../../group-by.js';
 import type { LoggedModelOrder } from '../../types.js';
 import { appendUriPath } from '../../uri-path.js';
+import type { SqlDb, SqlValue } from '../sql-db.js';
 import { compileComparison } from '../sql-ops.js';
-import type { SqliteDb } from './sqlite-db.js';
 import type { SqliteExperiments } from './sqlite-experiments.js';
 
 interface ModelRow {
@@ -48,23 +47,23 @@ const ORDER_ALIASES: Record<string, string> = {
 
 export class SqliteLoggedModels {
   constructor(
-    private readonly db: SqliteDb,
+    private readonly db: SqlDb,
     private readonly experiments: SqliteExperiments,
   ) {}
 
-  create(input: {
+  async create(input: {
     experimentId: string;
     name?: string;
     modelType?: string;
     sourceRunId?: string;
     params: KeyValue[];
     tags: KeyValue[];
-  }): LoggedModel {
+  }): Promise<LoggedModel> {
     const modelId = `m-${randomUUID().replaceAll('-', '')}`;
-    this.db.tx(() => {
-      const exp = this.experiments.requireActive(input.experimentId);
+    await this.db.tx(async () => {
+      const exp = await this.experiments.requireActive(input.experimentId);
       const now = Date.now();
-      this.db.run(
+      await this.db.run(
         `INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms,
            status, lifecycle_stage, model_type, source_run_id, status_message, creator_id)
          VALUES (?, ?, ?, ?, ?, ?, 'LOGGED_MODEL_PENDING', 'active', ?, ?, NULL, NULL)`,
@@ -79,15 +78,19 @@ export class SqliteLoggedModels {
           input.sourceRunId ?? null,
         ],
       );
-      this.upsert('logged_model_params', modelId, input.params);
-      this.upsert('logged_model_tags', modelId, input.tags);
+      await this.upsert('logged_model_params', modelId, input.params);
+      await this.upsert('logged_model_tags', modelId, input.tags);
     });
     return this.get(modelId);
   }
 
-  private upsert(table: 'logged_model_params' | 'logged_model_tags', modelId: string, kvs: KeyValue[]): void {
+  private async upsert(
+    table: 'logged_model_params' | 'logged_model_tags',
+    modelId: string,
+    kvs: KeyValue[],
+  ): Promise<void> {
     for (const kv of kvs) {
-      this.db.run(`INSERT OR REPLACE INTO ${table} (model_id, key, value) VALUES (?, ?, ?)`, [
+      await this.db.run(`INSERT OR REPLACE INTO ${table} (model_id, key, value) VALUES (?, ?, ?)`, [
         modelId,
         kv.key,
         kv.value,
@@ -95,8 +98,8 @@ export class SqliteLoggedModels {
     }
   }
 
-  private row(modelId: string): ModelRow {
-    const row = this.db.get<ModelRow>(
+  private async row(modelId: string): Promise<ModelRow> {
+    const row = await this.db.get<ModelRow>(
       `SELECT * FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'`,
       [modelId],
     );
@@ -104,61 +107,63 @@ export class SqliteLoggedModels {
     return row;
   }
 
-  get(modelId: string): LoggedModel {
-    return this.load([this.row(modelId)])[0]!;
+  async get(modelId: string): Promise<LoggedModel> {
+    return (await this.load([await this.row(modelId)]))[0]!;
   }
 
-  finalize(modelId: string, status: LoggedModelStatus): LoggedModel {
-    this.db.tx(() => {
-      this.row(modelId);
-      this.db.run('UPDATE logged_models SET status = ?, last_updated_timestamp_ms = ? WHERE model_id = ?', [
-        status,
-        Date.now(),
-        modelId,
-      ]);
+  async finalize(modelId: string, status: LoggedModelStatus): Promise<LoggedModel> {
+    await this.db.tx(async () => {
+      await this.row(modelId);
+      await this.db.run(
+        'UPDATE logged_models SET status = ?, last_updated_timestamp_ms = ? WHERE model_id = ?',
+        [status, Date.now(), modelId],
+      );
     });
     return this.get(modelId);
   }
 
-  delete(modelId: string): void {
-    this.db.tx(() => {
-      this.row(modelId);
-      this.db.run(
+  async delete(modelId: string): Promise<void> {
+    await this.db.tx(async () => {
+      await this.row(modelId);
+      await this.db.run(
         `UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_timestamp_ms = ? WHERE model_id = ?`,
         [Date.now(), modelId],
       );
     });
   }
 
-  setTags(modelId: string, tags: KeyValue[]): void {
-    this.db.tx(() => {
-      this.row(modelId);
-      this.upsert('logged_model_tags', modelId, tags);
+  async setTags(modelId: string, tags: KeyValue[]): Promise<void> {
+    await this.db.tx(async () => {
+      await this.row(modelId);
+      await this.upsert('logged_model_tags', modelId, tags);
     });
   }
 
-  deleteTag(modelId: string, key: string): void {
-    this.db.tx(() => {
-      this.row(modelId);
-      const r = this.db.run('DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?', [modelId, key]);
+  async deleteTag(modelId: string, key: string): Promise<void> {
+    await this.db.tx(async () => {
+      await this.row(modelId);
+      const r = await this.db.run('DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?', [
+        modelId,
+        key,
+      ]);
       if (r.changes === 0) throw notFound(`No tag with key '${key}' found for model with ID '${modelId}'.`);
     });
   }
 
-  logParams(modelId: string, params: KeyValue[]): void {
-    this.db.tx(() => {
-      this.row(modelId);
-      this.upsert('logged_model_params', modelId, params);
+  async logParams(modelId: string, params: KeyValue[]): Promise<void> {
+    await this.db.tx(async () => {
+      await this.row(modelId);
+      await this.upsert('logged_model_params', modelId, params);
     });
   }
 
-  private load(rows: ModelRow[]): LoggedModel[] {
+  private async load(rows: ModelRow[]): Promise<LoggedModel[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.model_id);
     const ph = ids.map(() => '?').join(',');
-    const kv = (table: string) => {
+    const kv = async (table: string) => {
       const m = new Map<string, KeyValue[]>();
-      for (const r of this.db.all<{ model_id: string; key: string; value: string }>(
+      for (const r of await this.db.all<{ model_id: string; key: string; value: string }>(
         `SELECT model_id, key, value FROM ${table} WHERE model_id IN (${ph})`,
         ids,
       )) {
@@ -166,10 +171,10 @@ export class SqliteLoggedModels {
       }
       return m;
     };
-    const params = kv('logged_model_params');
-    const tags = kv('logged_model_tags');
+    const params = await kv('logged_model_params');
+    const tags = await kv('logged_model_tags');
     const metrics = new Map<string, Metric[]>();
-    for (const r of this.db.all<{
+    for (const r of await this.db.all<{
       model_id: string;
       metric_name: string;
       timestamp: number;
@@ -212,19 +217,19 @@ export class SqliteLoggedModels {
     });
   }
 
-  search(q: {
+  async search(q: {
     experimentIds: number[];
     filter: Filter;
     datasets: { dataset_name: string; dataset_digest?: string }[];
     maxResults: number;
     orderBy: readonly LoggedModelOrder[];
     offset: number;
-  }): { items: LoggedModel[]; hasMore: boolean } {
-    const params: SQLInputValue[] = [];
+  }): Promise<{ items: LoggedModel[]; hasMore: boolean }> {
+    const params: SqlValue[] = [];
     const joins: string[] = [];
-    const joinParams: SQLInputValue[] = [];
+    const joinParams: SqlValue[] = [];
     // Metric rows restricted to the requested datasets, latest by (timestamp, step) per model and name.
-    const dsCond = (alias: string, ps: SQLInputValue[]) => {
+    const dsCond = (alias: string, ps: SqlValue[]) => {
       if (q.datasets.length === 0) return '';
       const parts = q.datasets.map((d) => {
         ps.push(d.dataset_name);
@@ -236,7 +241,7 @@ export class SqliteLoggedModels {
       });
       return ` AND (${parts.join(' OR ')})`;
     };
-    const latestValue = (alias: string, ps: SQLInputValue[], name: string) => {
+    const latestValue = (alias: string, ps: SqlValue[], name: string) => {
       ps.push(name);
       const cond = dsCond(alias, ps);
       return `(SELECT ${alias}.value FROM logged_model_metrics ${alias} WHERE ${alias}.model_id = m.model_id AND ${alias}.metric_name = ?${cond}
@@ -277,7 +282,7 @@ export class SqliteLoggedModels {
         const name = o.field_name.slice('metrics.'.length);
         const a = `om${i}`;
         joinParams.push(name);
-        const ds: SQLInputValue[] = [];
+        const ds: SqlValue[] = [];
         let cond = '';
         if (o.dataset_name) {
           ds.push(o.dataset_name);
@@ -302,8 +307,8 @@ export class SqliteLoggedModels {
     if (order.length === 0) order.push('m.creation_timestamp_ms DESC');
     order.push('m.model_id ASC');
     const sql = `SELECT m.* FROM logged_models m ${joins.join(' ')} WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
-    const rows = this.db.all<ModelRow>(sql, [...joinParams, ...params, q.maxResults + 1, q.offset]);
+    const rows = await this.db.all<ModelRow>(sql, [...joinParams, ...params, q.maxResults + 1, q.offset]);
     const hasMore = rows.length > q.maxResults;
-    return { items: this.load(rows.slice(0, q.maxResults)), hasMore };
+    return { items: await this.load(rows.slice(0, q.maxResults)), hasMore };
   }
 }

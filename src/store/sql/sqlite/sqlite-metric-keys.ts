@@ -1,4 +1,4 @@
-import type { SqliteDb } from './sqlite-db.js';
+import type { SqlDb } from '../sql-db.js';
 
 /**
  * Metric names ↔ integer ids. New names are inserted in their own short transaction before the caller's write
@@ -6,9 +6,9 @@ import type { SqliteDb } from './sqlite-db.js';
  */
 export class MetricKeys {
   private readonly cache = new Map<string, number>();
-  constructor(private readonly db: SqliteDb) {}
+  constructor(private readonly db: SqlDb) {}
 
-  ids(keys: readonly string[]): Map<string, number> {
+  async ids(keys: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     const missing: string[] = [];
     for (const k of keys) {
@@ -18,12 +18,14 @@ export class MetricKeys {
       else out.set(k, id);
     }
     if (missing.length > 0) {
-      this.db.tx(() => {
+      await this.db.tx(async () => {
         for (const k of new Set(missing))
-          this.db.run('INSERT OR IGNORE INTO metric_keys (key) VALUES (?)', [k]);
+          await this.db.run('INSERT OR IGNORE INTO metric_keys (key) VALUES (?)', [k]);
       });
       for (const k of new Set(missing)) {
-        const row = this.db.get<{ key_id: number }>('SELECT key_id FROM metric_keys WHERE key = ?', [k])!;
+        const row = (await this.db.get<{ key_id: number }>('SELECT key_id FROM metric_keys WHERE key = ?', [
+          k,
+        ]))!;
         this.cache.set(k, row.key_id);
         out.set(k, row.key_id);
       }
@@ -32,10 +34,10 @@ export class MetricKeys {
   }
 
   /** Id of an existing name, or undefined (reads never create names). */
-  find(key: string): number | undefined {
+  async find(key: string): Promise<number | undefined> {
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
-    const row = this.db.get<{ key_id: number }>('SELECT key_id FROM metric_keys WHERE key = ?', [key]);
+    const row = await this.db.get<{ key_id: number }>('SELECT key_id FROM metric_keys WHERE key = ?', [key]);
     if (row !== undefined) this.cache.set(key, row.key_id);
     return row?.key_id;
   }

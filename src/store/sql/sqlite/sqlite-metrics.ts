@@ -1,5 +1,5 @@
 import type { Metric } from '../../../domain/entities/metric.js';
-import type { SqliteDb } from './sqlite-db.js';
+import type { SqlDb } from '../sql-db.js';
 import type { MetricKeys } from './sqlite-metric-keys.js';
 import type { SqliteRuns } from './sqlite-runs.js';
 
@@ -18,22 +18,22 @@ const point = (key: string, r: PointRow, runId?: string): Metric => {
 
 export class SqliteMetrics {
   constructor(
-    private readonly db: SqliteDb,
+    private readonly db: SqlDb,
     private readonly runs: SqliteRuns,
     private readonly keys: MetricKeys,
   ) {}
 
   /** A page of one series in MLflow's order (timestamp, step, value); limit undefined = all. */
-  history(
+  async history(
     runId: string,
     key: string,
     offset: number,
     limit: number | undefined,
-  ): { items: Metric[]; hasMore: boolean } {
-    const run = this.runs.row(runId);
-    const keyId = this.keys.find(key);
+  ): Promise<{ items: Metric[]; hasMore: boolean }> {
+    const run = await this.runs.row(runId);
+    const keyId = await this.keys.find(key);
     if (keyId === undefined) return { items: [], hasMore: false };
-    const rows = this.db.all<PointRow>(
+    const rows = await this.db.all<PointRow>(
       `SELECT value, timestamp, step, is_nan FROM metrics WHERE run_pk = ? AND key_id = ?
        ORDER BY timestamp, step, value LIMIT ? OFFSET ?`,
       [run.run_pk, keyId, limit === undefined ? -1 : limit + 1, offset],
@@ -43,13 +43,13 @@ export class SqliteMetrics {
   }
 
   /** Several runs' series, ordered by run id, then timestamp, step, value. */
-  bulk(runIds: string[], key: string, maxResults: number): Metric[] {
-    const keyId = this.keys.find(key);
+  async bulk(runIds: string[], key: string, maxResults: number): Promise<Metric[]> {
+    const keyId = await this.keys.find(key);
     if (keyId === undefined) return [];
     const out: Metric[] = [];
     for (const runId of [...new Set(runIds)].sort()) {
-      const run = this.runs.row(runId);
-      const rows = this.db.all<PointRow>(
+      const run = await this.runs.row(runId);
+      const rows = await this.db.all<PointRow>(
         `SELECT value, timestamp, step, is_nan FROM metrics WHERE run_pk = ? AND key_id = ?
          ORDER BY timestamp, step, value LIMIT ?`,
         [run.run_pk, keyId, maxResults - out.length],
@@ -66,22 +66,23 @@ export class SqliteMetrics {
    * the series' last row is always included, replacing the last pick when the page is full. Runs come back in the
    * order asked; an unknown run is RESOURCE_DOES_NOT_EXIST.
    */
-  bulkInterval(q: {
+  async bulkInterval(q: {
     runIds: string[];
     key: string;
     startStep?: number;
     endStep?: number;
     maxResults: number;
-  }): Metric[] {
-    const runs = q.runIds.map((id) => ({ id, pk: this.runs.row(id).run_pk }));
-    const keyId = this.keys.find(q.key);
+  }): Promise<Metric[]> {
+    const runs: { id: string; pk: number }[] = [];
+    for (const id of q.runIds) runs.push({ id, pk: (await this.runs.row(id)).run_pk });
+    const keyId = await this.keys.find(q.key);
     if (keyId === undefined) return [];
     const range = q.startStep !== undefined && q.endStep !== undefined;
     const where = `run_pk = ? AND key_id = ?${range ? ' AND step BETWEEN ? AND ?' : ''}`;
     const args = (pk: number) => (range ? [pk, keyId, q.startStep!, q.endStep!] : [pk, keyId]);
     const out: Metric[] = [];
     for (const run of runs) {
-      const rows = this.db.all<PointRow>(
+      const rows = await this.db.all<PointRow>(
         `SELECT value, timestamp, step, is_nan FROM (
            SELECT value, timestamp, step, is_nan,
              ROW_NUMBER() OVER (PARTITION BY b ORDER BY step, timestamp, value, is_nan) AS rn
@@ -90,7 +91,7 @@ export class SqliteMetrics {
          WHERE rn = 1 ORDER BY step, timestamp, value, is_nan`,
         [q.maxResults, ...args(run.pk)],
       );
-      const last = this.db.get<PointRow>(
+      const last = await this.db.get<PointRow>(
         `SELECT value, timestamp, step, is_nan FROM metrics WHERE ${where}
          ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT 1`,
         args(run.pk),

@@ -6,7 +6,7 @@ import {
   STAGES,
 } from '../../../domain/entities/registry.js';
 import { pushTo } from '../../group-by.js';
-import type { SqliteDb } from './sqlite-db.js';
+import type { SqlDb } from '../sql-db.js';
 
 export interface ModelRow {
   model_pk: number;
@@ -41,18 +41,18 @@ export const VERSION_COLUMNS = `v.model_pk, m.name, v.version, v.creation_time, 
 const ph = (n: number) => Array.from({ length: n }, () => '?').join(',');
 
 /** Full model versions (tags, aliases) for rows, in order. */
-export function loadVersions(db: SqliteDb, rows: VersionRow[]): ModelVersion[] {
+export async function loadVersions(db: SqlDb, rows: VersionRow[]): Promise<ModelVersion[]> {
   if (rows.length === 0) return [];
   const pks = [...new Set(rows.map((r) => r.model_pk))];
   const tags = new Map<string, KeyValue[]>();
-  for (const t of db.all<{ model_pk: number; version: number; key: string; value: string }>(
+  for (const t of await db.all<{ model_pk: number; version: number; key: string; value: string }>(
     `SELECT model_pk, version, key, value FROM model_version_tags WHERE model_pk IN (${ph(pks.length)})`,
     pks,
   )) {
     pushTo(tags, `${t.model_pk}:${t.version}`, { key: t.key, value: t.value });
   }
   const aliases = new Map<string, string[]>();
-  for (const a of db.all<{ model_pk: number; version: number; alias: string }>(
+  for (const a of await db.all<{ model_pk: number; version: number; alias: string }>(
     `SELECT model_pk, version, alias FROM registered_model_aliases WHERE model_pk IN (${ph(pks.length)}) ORDER BY alias`,
     pks,
   )) {
@@ -82,24 +82,24 @@ export function loadVersions(db: SqliteDb, rows: VersionRow[]): ModelVersion[] {
 }
 
 /** Full registered models: tags, aliases and the latest (highest, non-deleted) version of each stage. */
-export function loadModels(db: SqliteDb, rows: ModelRow[]): RegisteredModel[] {
+export async function loadModels(db: SqlDb, rows: ModelRow[]): Promise<RegisteredModel[]> {
   if (rows.length === 0) return [];
   const pks = rows.map((r) => r.model_pk);
   const tags = new Map<number, KeyValue[]>();
-  for (const t of db.all<{ model_pk: number; key: string; value: string }>(
+  for (const t of await db.all<{ model_pk: number; key: string; value: string }>(
     `SELECT model_pk, key, value FROM registered_model_tags WHERE model_pk IN (${ph(pks.length)})`,
     pks,
   )) {
     pushTo(tags, t.model_pk, { key: t.key, value: t.value });
   }
   const aliases = new Map<number, { alias: string; version: string }[]>();
-  for (const a of db.all<{ model_pk: number; alias: string; version: number }>(
+  for (const a of await db.all<{ model_pk: number; alias: string; version: number }>(
     `SELECT model_pk, alias, version FROM registered_model_aliases WHERE model_pk IN (${ph(pks.length)}) ORDER BY alias`,
     pks,
   )) {
     pushTo(aliases, a.model_pk, { alias: a.alias, version: String(a.version) });
   }
-  const latestRows = db.all<VersionRow>(
+  const latestRows = await db.all<VersionRow>(
     `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk
      WHERE v.model_pk IN (${ph(pks.length)}) AND v.current_stage != ? AND v.version = (
        SELECT MAX(v2.version) FROM model_versions v2 WHERE v2.model_pk = v.model_pk AND v2.current_stage = v.current_stage)`,
@@ -108,7 +108,7 @@ export function loadModels(db: SqliteDb, rows: ModelRow[]): RegisteredModel[] {
   const stageOrder = (s: string) => STAGES.indexOf(s as (typeof STAGES)[number]);
   latestRows.sort((a, b) => stageOrder(a.current_stage) - stageOrder(b.current_stage));
   const latest = new Map<number, ModelVersion[]>();
-  loadVersions(db, latestRows).forEach((v, i) => {
+  (await loadVersions(db, latestRows)).forEach((v, i) => {
     pushTo(latest, latestRows[i]!.model_pk, v);
   });
   return rows.map((r) => {

@@ -1,4 +1,3 @@
-import type { SQLInputValue } from 'node:sqlite';
 import { DEFAULT_WORKSPACE } from '../../../domain/entities/experiment.js';
 import {
   DELETED_STAGE,
@@ -8,8 +7,8 @@ import {
 } from '../../../domain/entities/registry.js';
 import { invalidParam } from '../../../domain/errors.js';
 import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
+import type { SqlDb, SqlValue } from '../sql-db.js';
 import { compileComparison } from '../sql-ops.js';
-import type { SqliteDb } from './sqlite-db.js';
 import {
   loadModels,
   loadVersions,
@@ -30,8 +29,8 @@ export interface RegistrySearch {
 /** Registered models that carry the prompt tag (MLflow keeps prompts out of ordinary searches). */
 const PROMPT_TAG = `EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.model_pk = m.model_pk AND pt.key = '${TAG_IS_PROMPT}' AND lower(pt.value) = 'true')`;
 
-export function searchModels(db: SqliteDb, q: RegistrySearch): RegisteredModel[] {
-  const params: SQLInputValue[] = [DEFAULT_WORKSPACE];
+export async function searchModels(db: SqlDb, q: RegistrySearch): Promise<RegisteredModel[]> {
+  const params: SqlValue[] = [DEFAULT_WORKSPACE];
   const where = ['m.workspace = ?'];
   if (!q.includePrompts) where.push(`NOT ${PROMPT_TAG}`);
   for (const c of q.filter) {
@@ -48,15 +47,15 @@ export function searchModels(db: SqliteDb, q: RegistrySearch): RegisteredModel[]
   );
   if (!q.orderBy.some((o) => o.key === 'name')) order.push('m.name ASC');
   params.push(q.limit, q.offset);
-  const rows = db.all<ModelRow>(
+  const rows = await db.all<ModelRow>(
     `SELECT m.* FROM registered_models m WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`,
     params,
   );
-  return loadModels(db, rows);
+  return await loadModels(db, rows);
 }
 
-export function searchVersions(db: SqliteDb, q: RegistrySearch): ModelVersion[] {
-  const params: SQLInputValue[] = [DEFAULT_WORKSPACE, DELETED_STAGE];
+export async function searchVersions(db: SqlDb, q: RegistrySearch): Promise<ModelVersion[]> {
+  const params: SqlValue[] = [DEFAULT_WORKSPACE, DELETED_STAGE];
   const where = ['m.workspace = ?', 'v.current_stage != ?'];
   if (!q.includePrompts) where.push(`NOT ${PROMPT_TAG}`);
   const columns: Record<string, string> = {
@@ -93,10 +92,10 @@ export function searchVersions(db: SqliteDb, q: RegistrySearch): ModelVersion[] 
   if (!terms.some((o) => o.key === 'name')) order.push('m.name ASC');
   if (!terms.some((o) => o.key === 'version_number')) order.push('v.version DESC');
   params.push(q.limit, q.offset);
-  const rows = db.all<VersionRow>(
+  const rows = await db.all<VersionRow>(
     `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk
      WHERE ${where.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`,
     params,
   );
-  return loadVersions(db, rows);
+  return await loadVersions(db, rows);
 }

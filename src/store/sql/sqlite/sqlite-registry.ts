@@ -9,7 +9,7 @@ import {
   TAG_IS_PROMPT,
 } from '../../../domain/entities/registry.js';
 import { alreadyExists, invalidParam, notFound } from '../../../domain/errors.js';
-import type { SqliteDb } from './sqlite-db.js';
+import type { SqlDb } from '../sql-db.js';
 import {
   loadModels,
   loadVersions,
@@ -21,19 +21,19 @@ import { type RegistrySearch, searchModels, searchVersions } from './sqlite-regi
 
 /** The model registry on SQLite. Every write is one transaction; version numbers are MAX+1 under the write lock. */
 export class SqliteRegistry {
-  constructor(private readonly db: SqliteDb) {}
+  constructor(private readonly db: SqlDb) {}
 
-  private model(name: string): ModelRow {
-    const row = this.db.get<ModelRow>('SELECT * FROM registered_models WHERE workspace = ? AND name = ?', [
-      DEFAULT_WORKSPACE,
-      name,
-    ]);
+  private async model(name: string): Promise<ModelRow> {
+    const row = await this.db.get<ModelRow>(
+      'SELECT * FROM registered_models WHERE workspace = ? AND name = ?',
+      [DEFAULT_WORKSPACE, name],
+    );
     if (row === undefined) throw notFound(`Registered Model with name=${name} not found`);
     return row;
   }
 
-  private versionRow(name: string, version: number): VersionRow {
-    const row = this.db.get<VersionRow>(
+  private async versionRow(name: string, version: number): Promise<VersionRow> {
+    const row = await this.db.get<VersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk
        WHERE m.workspace = ? AND m.name = ? AND v.version = ? AND v.current_stage != ?`,
       [DEFAULT_WORKSPACE, name, version, DELETED_STAGE],
@@ -42,21 +42,25 @@ export class SqliteRegistry {
     return row;
   }
 
-  private touch(pk: number, now = Date.now()): void {
-    this.db.run('UPDATE registered_models SET last_updated_time = ? WHERE model_pk = ?', [now, pk]);
+  private async touch(pk: number, now = Date.now()): Promise<void> {
+    await this.db.run('UPDATE registered_models SET last_updated_time = ? WHERE model_pk = ?', [now, pk]);
   }
 
-  createModel(input: { name: string; tags: KeyValue[]; description?: string }): RegisteredModel {
-    const pk = this.db.tx(() => {
-      const clash = this.db.get<{ model_pk: number }>(
+  async createModel(input: {
+    name: string;
+    tags: KeyValue[];
+    description?: string;
+  }): Promise<RegisteredModel> {
+    const pk = await this.db.tx(async () => {
+      const clash = await this.db.get<{ model_pk: number }>(
         'SELECT model_pk FROM registered_models WHERE workspace = ? AND name = ?',
         [DEFAULT_WORKSPACE, input.name],
       );
       if (clash !== undefined) {
-        const isPrompt = this.db.get('SELECT 1 FROM registered_model_tags WHERE model_pk = ? AND key = ?', [
-          clash.model_pk,
-          TAG_IS_PROMPT,
-        ]);
+        const isPrompt = await this.db.get(
+          'SELECT 1 FROM registered_model_tags WHERE model_pk = ? AND key = ?',
+          [clash.model_pk, TAG_IS_PROMPT],
+        );
         const wantsPrompt = input.tags.some((t) => t.key === TAG_IS_PROMPT);
         if (isPrompt && !wantsPrompt) {
           throw alreadyExists(
@@ -71,92 +75,93 @@ export class SqliteRegistry {
         throw alreadyExists(`Registered Model (name=${input.name}) already exists.`);
       }
       const now = Date.now();
-      const { lastInsertRowid } = this.db.run(
+      const lastInsertRowid = await this.db.insertReturningId(
         'INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description) VALUES (?, ?, ?, ?, ?)',
         [DEFAULT_WORKSPACE, input.name, now, now, input.description || null],
+        'model_pk',
       );
       for (const t of input.tags) {
-        this.db.run('INSERT OR REPLACE INTO registered_model_tags (model_pk, key, value) VALUES (?, ?, ?)', [
-          lastInsertRowid,
-          t.key,
-          t.value,
-        ]);
+        await this.db.run(
+          'INSERT OR REPLACE INTO registered_model_tags (model_pk, key, value) VALUES (?, ?, ?)',
+          [lastInsertRowid, t.key, t.value],
+        );
       }
       return lastInsertRowid;
     });
-    return this.loadModel(pk);
+    return await this.loadModel(pk);
   }
 
-  private loadModel(pk: number): RegisteredModel {
-    const row = this.db.get<ModelRow>('SELECT * FROM registered_models WHERE model_pk = ?', [pk])!;
-    return loadModels(this.db, [row])[0]!;
+  private async loadModel(pk: number): Promise<RegisteredModel> {
+    const row = (await this.db.get<ModelRow>('SELECT * FROM registered_models WHERE model_pk = ?', [pk]))!;
+    return (await loadModels(this.db, [row]))[0]!;
   }
 
-  getModel(name: string): RegisteredModel {
-    return loadModels(this.db, [this.model(name)])[0]!;
+  async getModel(name: string): Promise<RegisteredModel> {
+    return (await loadModels(this.db, [await this.model(name)]))[0]!;
   }
 
-  renameModel(name: string, newName: string): RegisteredModel {
-    const pk = this.db.tx(() => {
-      const row = this.model(name);
+  async renameModel(name: string, newName: string): Promise<RegisteredModel> {
+    const pk = await this.db.tx(async () => {
+      const row = await this.model(name);
       if (
         newName !== name &&
-        this.db.get('SELECT 1 FROM registered_models WHERE workspace = ? AND name = ?', [
+        (await this.db.get('SELECT 1 FROM registered_models WHERE workspace = ? AND name = ?', [
           DEFAULT_WORKSPACE,
           newName,
-        ])
+        ]))
       ) {
         throw alreadyExists(`Registered Model (name=${newName}) already exists.`);
       }
-      this.db.run('UPDATE registered_models SET name = ?, last_updated_time = ? WHERE model_pk = ?', [
+      await this.db.run('UPDATE registered_models SET name = ?, last_updated_time = ? WHERE model_pk = ?', [
         newName,
         Date.now(),
         row.model_pk,
       ]);
       return row.model_pk;
     });
-    return this.loadModel(pk);
+    return await this.loadModel(pk);
   }
 
-  updateModel(name: string, description: string | undefined): RegisteredModel {
-    const pk = this.db.tx(() => {
-      const row = this.model(name);
-      this.db.run('UPDATE registered_models SET description = ?, last_updated_time = ? WHERE model_pk = ?', [
-        description ?? null,
-        Date.now(),
-        row.model_pk,
-      ]);
+  async updateModel(name: string, description: string | undefined): Promise<RegisteredModel> {
+    const pk = await this.db.tx(async () => {
+      const row = await this.model(name);
+      await this.db.run(
+        'UPDATE registered_models SET description = ?, last_updated_time = ? WHERE model_pk = ?',
+        [description ?? null, Date.now(), row.model_pk],
+      );
       return row.model_pk;
     });
-    return this.loadModel(pk);
+    return await this.loadModel(pk);
   }
 
-  deleteModel(name: string): void {
-    this.db.tx(() => {
-      const row = this.model(name);
-      this.db.run('DELETE FROM registered_models WHERE model_pk = ?', [row.model_pk]);
+  async deleteModel(name: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.model(name);
+      await this.db.run('DELETE FROM registered_models WHERE model_pk = ?', [row.model_pk]);
     });
   }
 
-  setModelTag(name: string, tag: KeyValue): void {
-    this.db.tx(() => {
-      const row = this.model(name);
-      this.db.run('INSERT OR REPLACE INTO registered_model_tags (model_pk, key, value) VALUES (?, ?, ?)', [
+  async setModelTag(name: string, tag: KeyValue): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.model(name);
+      await this.db.run(
+        'INSERT OR REPLACE INTO registered_model_tags (model_pk, key, value) VALUES (?, ?, ?)',
+        [row.model_pk, tag.key, tag.value],
+      );
+    });
+  }
+
+  async deleteModelTag(name: string, key: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.model(name);
+      await this.db.run('DELETE FROM registered_model_tags WHERE model_pk = ? AND key = ?', [
         row.model_pk,
-        tag.key,
-        tag.value,
+        key,
       ]);
     });
   }
 
-  deleteModelTag(name: string, key: string): void {
-    this.db.tx(() => {
-      const row = this.model(name);
-      this.db.run('DELETE FROM registered_model_tags WHERE model_pk = ? AND key = ?', [row.model_pk, key]);
-    });
-  }
-
-  createVersion(input: {
+  async createVersion(input: {
     name: string;
     source: string;
     storageLocation?: string;
@@ -165,16 +170,16 @@ export class SqliteRegistry {
     description?: string;
     tags: KeyValue[];
     modelId?: string;
-  }): ModelVersion {
-    const { pk, version } = this.db.tx(() => {
-      const row = this.model(input.name);
-      const max = this.db.get<{ v: number | null }>(
+  }): Promise<ModelVersion> {
+    const { pk, version } = await this.db.tx(async () => {
+      const row = await this.model(input.name);
+      const max = await this.db.get<{ v: number | null }>(
         'SELECT MAX(version) AS v FROM model_versions WHERE model_pk = ?',
         [row.model_pk],
       );
       const version = (max?.v ?? 0) + 1;
       const now = Date.now();
-      this.db.run(
+      await this.db.run(
         `INSERT INTO model_versions (model_pk, version, creation_time, last_updated_time, description, user_id, current_stage,
            source, storage_location, run_id, run_link, status, status_message, model_id)
          VALUES (?, ?, ?, ?, ?, NULL, 'None', ?, ?, ?, ?, 'READY', NULL, ?)`,
@@ -192,99 +197,104 @@ export class SqliteRegistry {
         ],
       );
       for (const t of input.tags) {
-        this.db.run(
+        await this.db.run(
           'INSERT OR REPLACE INTO model_version_tags (model_pk, version, key, value) VALUES (?, ?, ?, ?)',
           [row.model_pk, version, t.key, t.value],
         );
       }
-      this.touch(row.model_pk, now);
+      await this.touch(row.model_pk, now);
       return { pk: row.model_pk, version };
     });
-    const row = this.db.get<VersionRow>(
+    const row = (await this.db.get<VersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk WHERE v.model_pk = ? AND v.version = ?`,
       [pk, version],
-    )!;
-    return loadVersions(this.db, [row])[0]!;
+    ))!;
+    return (await loadVersions(this.db, [row]))[0]!;
   }
 
-  getVersion(name: string, version: number): ModelVersion {
-    return loadVersions(this.db, [this.versionRow(name, version)])[0]!;
+  async getVersion(name: string, version: number): Promise<ModelVersion> {
+    return (await loadVersions(this.db, [await this.versionRow(name, version)]))[0]!;
   }
 
-  downloadUri(name: string, version: number): string {
-    const row = this.versionRow(name, version);
+  async downloadUri(name: string, version: number): Promise<string> {
+    const row = await this.versionRow(name, version);
     return row.storage_location || row.source;
   }
 
-  updateVersion(name: string, version: number, description: string | undefined): ModelVersion {
-    this.db.tx(() => {
-      const row = this.versionRow(name, version);
-      this.db.run(
+  async updateVersion(name: string, version: number, description: string | undefined): Promise<ModelVersion> {
+    await this.db.tx(async () => {
+      const row = await this.versionRow(name, version);
+      await this.db.run(
         'UPDATE model_versions SET description = ?, last_updated_time = ? WHERE model_pk = ? AND version = ?',
         [description ?? null, Date.now(), row.model_pk, version],
       );
     });
-    return this.getVersion(name, version);
+    return await this.getVersion(name, version);
   }
 
-  transition(name: string, version: number, stage: Stage, archiveExisting: boolean): ModelVersion {
+  async transition(
+    name: string,
+    version: number,
+    stage: Stage,
+    archiveExisting: boolean,
+  ): Promise<ModelVersion> {
     if (archiveExisting && stage !== 'Staging' && stage !== 'Production') {
       throw invalidParam(
         `Model version transition cannot archive existing model versions because '${stage}' is not an Active stage. Valid stages are Staging, Production.`,
       );
     }
-    this.db.tx(() => {
-      const row = this.versionRow(name, version);
+    await this.db.tx(async () => {
+      const row = await this.versionRow(name, version);
       const now = Date.now();
       if (archiveExisting) {
-        this.db.run(
+        await this.db.run(
           `UPDATE model_versions SET current_stage = 'Archived', last_updated_time = ?
            WHERE model_pk = ? AND version != ? AND current_stage = ?`,
           [now, row.model_pk, version, stage],
         );
       }
-      this.db.run(
+      await this.db.run(
         'UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE model_pk = ? AND version = ?',
         [stage, now, row.model_pk, version],
       );
-      this.touch(row.model_pk, now);
+      await this.touch(row.model_pk, now);
     });
-    return this.getVersion(name, version);
+    return await this.getVersion(name, version);
   }
 
   /** Soft delete (MLflow): the number stays taken, lineage is redacted, aliases to it go. */
-  deleteVersion(name: string, version: number): void {
-    this.db.tx(() => {
-      const row = this.versionRow(name, version);
+  async deleteVersion(name: string, version: number): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.versionRow(name, version);
       const now = Date.now();
-      this.db.run(
+      await this.db.run(
         `UPDATE model_versions SET current_stage = ?, source = 'REDACTED-SOURCE-PATH', storage_location = NULL, run_id = 'REDACTED-RUN-ID',
            run_link = 'REDACTED-RUN-LINK', description = NULL, user_id = NULL, status_message = NULL, last_updated_time = ?
          WHERE model_pk = ? AND version = ?`,
         [DELETED_STAGE, now, row.model_pk, version],
       );
-      this.db.run('DELETE FROM registered_model_aliases WHERE model_pk = ? AND version = ?', [
+      await this.db.run('DELETE FROM registered_model_aliases WHERE model_pk = ? AND version = ?', [
         row.model_pk,
         version,
       ]);
-      this.touch(row.model_pk, now);
+      await this.touch(row.model_pk, now);
     });
   }
 
-  setVersionTag(name: string, version: number, tag: KeyValue): void {
-    this.db.tx(() => {
-      const row = this.versionRow(name, version);
-      this.db.run(
+  async setVersionTag(name: string, version: number, tag: KeyValue): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.versionRow(name, version);
+      await this.db.run(
         'INSERT OR REPLACE INTO model_version_tags (model_pk, version, key, value) VALUES (?, ?, ?, ?)',
         [row.model_pk, version, tag.key, tag.value],
       );
     });
   }
 
-  deleteVersionTag(name: string, version: number, key: string): void {
-    this.db.tx(() => {
-      const row = this.versionRow(name, version);
-      this.db.run('DELETE FROM model_version_tags WHERE model_pk = ? AND version = ? AND key = ?', [
+  async deleteVersionTag(name: string, version: number, key: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.versionRow(name, version);
+      await this.db.run('DELETE FROM model_version_tags WHERE model_pk = ? AND version = ? AND key = ?', [
         row.model_pk,
         version,
         key,
@@ -292,62 +302,62 @@ export class SqliteRegistry {
     });
   }
 
-  latestVersions(name: string, stages: Stage[]): ModelVersion[] {
-    const row = this.model(name);
+  async latestVersions(name: string, stages: Stage[]): Promise<ModelVersion[]> {
+    const row = await this.model(name);
     const wanted = stages.length > 0 ? stages : [...STAGES];
-    const rows = this.db.all<VersionRow>(
+    const rows = await this.db.all<VersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM model_versions v JOIN registered_models m ON m.model_pk = v.model_pk
        WHERE v.model_pk = ? AND v.current_stage IN (${wanted.map(() => '?').join(',')}) AND v.version = (
          SELECT MAX(v2.version) FROM model_versions v2 WHERE v2.model_pk = v.model_pk AND v2.current_stage = v.current_stage)`,
       [row.model_pk, ...wanted],
     );
     rows.sort((a, b) => wanted.indexOf(a.current_stage as Stage) - wanted.indexOf(b.current_stage as Stage));
-    return loadVersions(this.db, rows);
+    return await loadVersions(this.db, rows);
   }
 
-  setAlias(name: string, alias: string, version: number): void {
-    this.db.tx(() => {
-      const row = this.versionRow(name, version);
-      this.db.run(
+  async setAlias(name: string, alias: string, version: number): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.versionRow(name, version);
+      await this.db.run(
         'INSERT OR REPLACE INTO registered_model_aliases (model_pk, alias, version) VALUES (?, ?, ?)',
         [row.model_pk, alias, version],
       );
     });
   }
 
-  deleteAlias(name: string, alias: string): void {
-    this.db.tx(() => {
-      const row = this.model(name);
-      this.db.run('DELETE FROM registered_model_aliases WHERE model_pk = ? AND alias = ?', [
+  async deleteAlias(name: string, alias: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.model(name);
+      await this.db.run('DELETE FROM registered_model_aliases WHERE model_pk = ? AND alias = ?', [
         row.model_pk,
         alias,
       ]);
     });
   }
 
-  byAlias(name: string, alias: string): ModelVersion {
-    const row = this.model(name);
+  async byAlias(name: string, alias: string): Promise<ModelVersion> {
+    const row = await this.model(name);
     if (alias.toLowerCase() === 'latest') {
-      const v = this.db.get<{ v: number | null }>(
+      const v = await this.db.get<{ v: number | null }>(
         'SELECT MAX(version) AS v FROM model_versions WHERE model_pk = ? AND current_stage != ?',
         [row.model_pk, DELETED_STAGE],
       );
       if (v?.v === null || v === undefined) throw notFound(`Latest version not found for model ${name}.`);
-      return this.getVersion(name, v.v);
+      return await this.getVersion(name, v.v);
     }
-    const a = this.db.get<{ version: number }>(
+    const a = await this.db.get<{ version: number }>(
       'SELECT version FROM registered_model_aliases WHERE model_pk = ? AND alias = ?',
       [row.model_pk, alias],
     );
     if (a === undefined) throw invalidParam(`Registered model alias ${alias} not found.`);
-    return this.getVersion(name, a.version);
+    return await this.getVersion(name, a.version);
   }
 
-  searchModels(q: RegistrySearch): RegisteredModel[] {
-    return searchModels(this.db, q);
+  async searchModels(q: RegistrySearch): Promise<RegisteredModel[]> {
+    return await searchModels(this.db, q);
   }
 
-  searchVersions(q: RegistrySearch): ModelVersion[] {
-    return searchVersions(this.db, q);
+  async searchVersions(q: RegistrySearch): Promise<ModelVersion[]> {
+    return await searchVersions(this.db, q);
   }
 }

@@ -2,7 +2,7 @@ import type { KeyValue } from '../../../domain/entities/common.js';
 import type { Metric } from '../../../domain/entities/metric.js';
 import type { DatasetInput, Run, RunInfo, RunStatus } from '../../../domain/entities/run.js';
 import { pushTo } from '../../group-by.js';
-import type { SqliteDb } from './sqlite-db.js';
+import type { SqlDb } from '../sql-db.js';
 import type { RunCache } from './sqlite-run-cache.js';
 
 export interface RunRow {
@@ -51,20 +51,25 @@ function inList(n: number): string {
 }
 
 /** Rows of `sql` (which has one `IN (%s)` over run_pk) for all pks, queried in chunks. */
-function byChunks<T>(db: SqliteDb, sql: string, pks: number[]): T[] {
+async function byChunks<T>(db: SqlDb, sql: string, pks: number[]): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < pks.length; i += CHUNK) {
     const part = pks.slice(i, i + CHUNK);
-    out.push(...db.all<T>(sql.replace('%s', inList(part.length)), part));
+    out.push(...(await db.all<T>(sql.replace('%s', inList(part.length)), part)));
   }
   return out;
 }
 
-function groupRows<V>(db: SqliteDb, sql: string, pks: number[], map: (r: unknown[]) => V): Map<number, V[]> {
+async function groupRows<V>(
+  db: SqlDb,
+  sql: string,
+  pks: number[],
+  map: (r: unknown[]) => V,
+): Promise<Map<number, V[]>> {
   const out = new Map<number, V[]>();
   for (let i = 0; i < pks.length; i += CHUNK) {
     const part = pks.slice(i, i + CHUNK);
-    for (const r of db.rows(sql.replace('%s', inList(part.length)), part))
+    for (const r of await db.rows(sql.replace('%s', inList(part.length)), part))
       pushTo(out, r[0] as number, map(r));
   }
   return out;
@@ -79,7 +84,7 @@ function group<T extends { run_pk: number }, V>(rows: T[], map: (r: T) => V): Ma
 }
 
 /** Loads complete runs (info, tags, params, latest metrics, inputs, outputs) for the given rows, in order. */
-export function loadRuns(db: SqliteDb, allRows: RunRow[], cache?: RunCache): Run[] {
+export async function loadRuns(db: SqlDb, allRows: RunRow[], cache?: RunCache): Promise<Run[]> {
   if (allRows.length === 0) return [];
   const hits = new Map<number, Run>();
   if (cache !== undefined) {
@@ -89,20 +94,20 @@ export function loadRuns(db: SqliteDb, allRows: RunRow[], cache?: RunCache): Run
     }
   }
   const rows = hits.size === 0 ? allRows : allRows.filter((r) => !hits.has(r.run_pk));
-  const loaded = rows.length === 0 ? [] : loadUncached(db, rows);
+  const loaded = rows.length === 0 ? [] : await loadUncached(db, rows);
   if (cache !== undefined) for (const [i, run] of loaded.entries()) cache.set(rows[i]!.run_pk, run);
   if (hits.size === 0) return loaded;
   const fresh = new Map(rows.map((r, i) => [r.run_pk, loaded[i]!]));
   return allRows.map((r) => hits.get(r.run_pk) ?? fresh.get(r.run_pk)!);
 }
 
-function loadUncached(db: SqliteDb, rows: RunRow[]): Run[] {
+async function loadUncached(db: SqlDb, rows: RunRow[]): Promise<Run[]> {
   const pks = rows.map((r) => r.run_pk);
   // Bulk child rows come back as arrays (about twice as fast as objects); column 0 is always run_pk.
   const kv = (r: unknown[]): KeyValue => ({ key: r[1] as string, value: r[2] as string });
-  const tags = groupRows(db, 'SELECT run_pk, key, value FROM run_tags WHERE run_pk IN (%s)', pks, kv);
-  const params = groupRows(db, 'SELECT run_pk, key, value FROM params WHERE run_pk IN (%s)', pks, kv);
-  const metrics = groupRows(
+  const tags = await groupRows(db, 'SELECT run_pk, key, value FROM run_tags WHERE run_pk IN (%s)', pks, kv);
+  const params = await groupRows(db, 'SELECT run_pk, key, value FROM params WHERE run_pk IN (%s)', pks, kv);
+  const metrics = await groupRows(
     db,
     `SELECT l.run_pk, k.key, l.value, l.timestamp, l.step, l.is_nan
      FROM latest_metrics l JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk IN (%s)`,
@@ -114,9 +119,9 @@ function loadUncached(db: SqliteDb, rows: RunRow[]): Run[] {
       step: r[4] as number,
     }),
   );
-  const inputs = loadDatasetInputs(db, pks);
+  const inputs = await loadDatasetInputs(db, pks);
   const modelInputs = group(
-    byChunks<{ run_pk: number; model_id: string }>(
+    await byChunks<{ run_pk: number; model_id: string }>(
       db,
       'SELECT run_pk, model_id FROM run_model_inputs WHERE run_pk IN (%s)',
       pks,
@@ -124,7 +129,7 @@ function loadUncached(db: SqliteDb, rows: RunRow[]): Run[] {
     (r) => ({ model_id: r.model_id }),
   );
   const outputs = group(
-    byChunks<{ run_pk: number; model_id: string; step: number }>(
+    await byChunks<{ run_pk: number; model_id: string; step: number }>(
       db,
       'SELECT run_pk, model_id, step FROM run_outputs WHERE run_pk IN (%s)',
       pks,
@@ -143,8 +148,8 @@ function loadUncached(db: SqliteDb, rows: RunRow[]): Run[] {
   }));
 }
 
-function loadDatasetInputs(db: SqliteDb, pks: number[]): Map<number, DatasetInput[]> {
-  const rows = byChunks<{
+async function loadDatasetInputs(db: SqlDb, pks: number[]): Promise<Map<number, DatasetInput[]>> {
+  const rows = await byChunks<{
     run_pk: number;
     dataset_pk: number;
     name: string;
@@ -160,7 +165,7 @@ function loadDatasetInputs(db: SqliteDb, pks: number[]): Map<number, DatasetInpu
     pks,
   );
   if (rows.length === 0) return new Map();
-  const tagRows = byChunks<{ run_pk: number; dataset_pk: number; name: string; value: string }>(
+  const tagRows = await byChunks<{ run_pk: number; dataset_pk: number; name: string; value: string }>(
     db,
     'SELECT run_pk, dataset_pk, name, value FROM input_tags WHERE run_pk IN (%s)',
     pks,

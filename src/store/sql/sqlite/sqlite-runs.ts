@@ -12,7 +12,7 @@ import { invalidParam, notFound } from '../../../domain/errors.js';
 import { generateRunName } from '../../../domain/run-names.js';
 import type { LogBatchInput } from '../../types.js';
 import { appendUriPath } from '../../uri-path.js';
-import type { SqliteDb } from './sqlite-db.js';
+import type { Params, SqlDb } from '../sql-db.js';
 import type { SqliteExperiments } from './sqlite-experiments.js';
 import type { MetricKeys } from './sqlite-metric-keys.js';
 import type { RunCache } from './sqlite-run-cache.js';
@@ -26,21 +26,21 @@ function pyRepr(items: { key: string; old_value: string; new_value: string }[]):
 
 export class SqliteRuns {
   constructor(
-    private readonly db: SqliteDb,
+    private readonly db: SqlDb,
     private readonly experiments: SqliteExperiments,
     private readonly keys: MetricKeys,
     readonly cache: RunCache,
   ) {}
 
-  row(runId: string): RunRow {
-    const row = this.db.get<RunRow>('SELECT * FROM runs WHERE run_uuid = ?', [runId]);
+  async row(runId: string): Promise<RunRow> {
+    const row = await this.db.get<RunRow>('SELECT * FROM runs WHERE run_uuid = ?', [runId]);
     if (row === undefined) throw notFound(`Run with id=${runId} not found`);
     return row;
   }
 
   /** The run about to be written: active, and dropped from the snapshot cache. */
-  activeRow(runId: string): RunRow {
-    const row = this.row(runId);
+  async activeRow(runId: string): Promise<RunRow> {
+    const row = await this.row(runId);
     this.cache.invalidate(row.run_pk);
     if (row.lifecycle_stage !== 'active') {
       throw invalidParam(
@@ -50,16 +50,16 @@ export class SqliteRuns {
     return row;
   }
 
-  create(input: {
+  async create(input: {
     experimentId: string;
     userId: string;
     startTime: number | null;
     runName?: string;
     tags: KeyValue[];
-  }): Run {
+  }): Promise<Run> {
     const runId = randomUUID().replaceAll('-', '');
-    const pk = this.db.tx(() => {
-      const exp = this.experiments.requireActive(input.experimentId);
+    const pk = await this.db.tx(async () => {
+      const exp = await this.experiments.requireActive(input.experimentId);
       const tags = [...input.tags];
       const tagName = tags.findLast((t) => t.key === TAG_RUN_NAME)?.value;
       if (input.runName && tagName && input.runName !== tagName) {
@@ -69,7 +69,7 @@ export class SqliteRuns {
       }
       const name = input.runName || tagName || generateRunName();
       if (!tagName) tags.push({ key: TAG_RUN_NAME, value: name });
-      const { lastInsertRowid } = this.db.run(
+      const lastInsertRowid = await this.db.insertReturningId(
         `INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, deleted_time, lifecycle_stage, artifact_uri)
          VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, NULL, 'active', ?)`,
         [
@@ -80,9 +80,10 @@ export class SqliteRuns {
           input.startTime,
           appendUriPath(exp.artifact_location, runId, 'artifacts'),
         ],
+        'run_pk',
       );
       for (const t of tags) {
-        this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
+        await this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
           lastInsertRowid,
           t.key,
           t.value,
@@ -90,28 +91,31 @@ export class SqliteRuns {
       }
       return lastInsertRowid;
     });
-    const row = this.db.get<RunRow>('SELECT * FROM runs WHERE run_pk = ?', [pk]);
-    return loadRuns(this.db, row ? [row] : [])[0]!;
+    const row = await this.db.get<RunRow>('SELECT * FROM runs WHERE run_pk = ?', [pk]);
+    return (await loadRuns(this.db, row ? [row] : []))[0]!;
   }
 
-  get(runId: string): Run {
-    return loadRuns(this.db, [this.row(runId)], this.cache)[0]!;
+  async get(runId: string): Promise<Run> {
+    return (await loadRuns(this.db, [await this.row(runId)], this.cache))[0]!;
   }
 
-  update(runId: string, patch: { status?: RunStatus; endTime?: number | null; runName?: string }): RunInfo {
-    return this.db.tx(() => {
-      const row = this.activeRow(runId);
+  async update(
+    runId: string,
+    patch: { status?: RunStatus; endTime?: number | null; runName?: string },
+  ): Promise<RunInfo> {
+    return await this.db.tx(async () => {
+      const row = await this.activeRow(runId);
       if (patch.status !== undefined) row.status = patch.status;
       if (patch.endTime !== undefined && patch.endTime !== null) row.end_time = patch.endTime;
       if (patch.runName) {
         row.name = patch.runName;
-        this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
+        await this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
           row.run_pk,
           TAG_RUN_NAME,
           patch.runName,
         ]);
       }
-      this.db.run('UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_pk = ?', [
+      await this.db.run('UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_pk = ?', [
         row.status,
         row.end_time,
         row.name,
@@ -121,47 +125,47 @@ export class SqliteRuns {
     });
   }
 
-  delete(runId: string): void {
-    this.db.tx(() => {
-      const row = this.row(runId);
+  async delete(runId: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.row(runId);
       this.cache.invalidate(row.run_pk);
-      this.db.run(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_pk = ?`, [
+      await this.db.run(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_pk = ?`, [
         Date.now(),
         row.run_pk,
       ]);
     });
   }
 
-  restore(runId: string): void {
-    this.db.tx(() => {
-      const row = this.row(runId);
+  async restore(runId: string): Promise<void> {
+    await this.db.tx(async () => {
+      const row = await this.row(runId);
       this.cache.invalidate(row.run_pk);
-      this.db.run(`UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_pk = ?`, [
+      await this.db.run(`UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_pk = ?`, [
         row.run_pk,
       ]);
     });
   }
 
   /** One transaction: params (write-once), metrics (history + latest), logged-model metrics, tags. */
-  logBatch(runId: string, batch: LogBatchInput): void {
-    const keyIds = this.keys.ids(batch.metrics.map((m) => m.key));
-    this.db.tx(() => {
-      const run = this.activeRow(runId);
-      this.logParams(run, batch.params);
-      if (batch.metrics.length > 0) this.logMetrics(run, batch.metrics, keyIds);
-      for (const t of batch.tags) this.setTag(run, t);
+  async logBatch(runId: string, batch: LogBatchInput): Promise<void> {
+    const keyIds = await this.keys.ids(batch.metrics.map((m) => m.key));
+    await this.db.tx(async () => {
+      const run = await this.activeRow(runId);
+      await this.logParams(run, batch.params);
+      if (batch.metrics.length > 0) await this.logMetrics(run, batch.metrics, keyIds);
+      for (const t of batch.tags) await this.setTag(run, t);
     });
   }
 
-  private logParams(run: RunRow, params: KeyValue[]): void {
+  private async logParams(run: RunRow, params: KeyValue[]): Promise<void> {
     if (params.length === 0) return;
     const conflicts: { key: string; old_value: string; new_value: string }[] = [];
     const fresh: KeyValue[] = [];
     for (const p of params) {
-      const old = this.db.get<{ value: string }>('SELECT value FROM params WHERE run_pk = ? AND key = ?', [
-        run.run_pk,
-        p.key,
-      ]);
+      const old = await this.db.get<{ value: string }>(
+        'SELECT value FROM params WHERE run_pk = ? AND key = ?',
+        [run.run_pk, p.key],
+      );
       if (old === undefined) fresh.push(p);
       else if (old.value !== p.value)
         conflicts.push({ key: p.key, old_value: old.value, new_value: p.value });
@@ -172,7 +176,7 @@ export class SqliteRuns {
       );
     }
     for (const p of fresh) {
-      this.db.run('INSERT OR IGNORE INTO params (run_pk, key, value) VALUES (?, ?, ?)', [
+      await this.db.run('INSERT OR IGNORE INTO params (run_pk, key, value) VALUES (?, ?, ?)', [
         run.run_pk,
         p.key,
         p.value,
@@ -181,15 +185,19 @@ export class SqliteRuns {
   }
 
   /** The message MLflow's single log-parameter call gives for a conflicting value. */
-  logParam(runId: string, p: KeyValue): void {
-    this.db.tx(() => {
-      const run = this.activeRow(runId);
-      const old = this.db.get<{ value: string }>('SELECT value FROM params WHERE run_pk = ? AND key = ?', [
-        run.run_pk,
-        p.key,
-      ]);
+  async logParam(runId: string, p: KeyValue): Promise<void> {
+    await this.db.tx(async () => {
+      const run = await this.activeRow(runId);
+      const old = await this.db.get<{ value: string }>(
+        'SELECT value FROM params WHERE run_pk = ? AND key = ?',
+        [run.run_pk, p.key],
+      );
       if (old === undefined) {
-        this.db.run('INSERT INTO params (run_pk, key, value) VALUES (?, ?, ?)', [run.run_pk, p.key, p.value]);
+        await this.db.run('INSERT INTO params (run_pk, key, value) VALUES (?, ?, ?)', [
+          run.run_pk,
+          p.key,
+          p.value,
+        ]);
       } else if (old.value !== p.value) {
         throw invalidParam(
           `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old.value}' for run ID='${runId}'. Attempted logging new value '${p.value}'.`,
@@ -198,17 +206,19 @@ export class SqliteRuns {
     });
   }
 
-  private logMetrics(run: RunRow, metrics: LogBatchInput['metrics'], keyIds: Map<string, number>): void {
-    const insert = this.db.stmt(
-      'INSERT OR IGNORE INTO metrics (run_pk, key_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+  private async logMetrics(
+    run: RunRow,
+    metrics: LogBatchInput['metrics'],
+    keyIds: Map<string, number>,
+  ): Promise<void> {
+    const points: Params[] = [];
     // The latest point per key in this batch: greatest (step, timestamp, value).
     const latest = new Map<number, { step: number; timestamp: number; value: number; isNan: number }>();
     for (const m of metrics) {
       const keyId = keyIds.get(m.key)!;
       const isNan = Number.isNaN(m.value) ? 1 : 0;
       const value = isNan ? 0 : storedMetricValue(m.value);
-      insert.run(run.run_pk, keyId, m.step, m.timestamp, value, isNan);
+      points.push([run.run_pk, keyId, m.step, m.timestamp, value, isNan]);
       const cur = latest.get(keyId);
       if (
         cur === undefined ||
@@ -219,64 +229,68 @@ export class SqliteRuns {
         latest.set(keyId, { step: m.step, timestamp: m.timestamp, value, isNan });
       }
     }
-    const upsert = this.db.stmt(
+    await this.db.runMany(
+      'INSERT OR IGNORE INTO metrics (run_pk, key_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',
+      points,
+    );
+    await this.db.runMany(
       `INSERT INTO latest_metrics (run_pk, key_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_pk, key_id) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp,
          value = excluded.value, is_nan = excluded.is_nan
        WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+      [...latest].map(([keyId, l]) => [run.run_pk, keyId, l.step, l.timestamp, l.value, l.isNan]),
     );
-    for (const [keyId, l] of latest) upsert.run(run.run_pk, keyId, l.step, l.timestamp, l.value, l.isNan);
     const modelPoints = metrics.filter((m) => m.model_id);
     if (modelPoints.length > 0) {
-      const ins = this.db.stmt(
+      await this.db.runMany(
         `INSERT OR REPLACE INTO logged_model_metrics (model_id, metric_name, timestamp, step, value, is_nan, run_id, dataset_name, dataset_digest)
          SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM logged_models WHERE model_id = ?)`,
+        modelPoints.map((m) => {
+          const isNan = Number.isNaN(m.value) ? 1 : 0;
+          return [
+            m.model_id!,
+            m.key,
+            m.timestamp,
+            m.step,
+            isNan ? 0 : storedMetricValue(m.value),
+            isNan,
+            run.run_uuid,
+            m.dataset_name ?? null,
+            m.dataset_digest ?? null,
+            m.model_id!,
+          ];
+        }),
       );
-      for (const m of modelPoints) {
-        const isNan = Number.isNaN(m.value) ? 1 : 0;
-        ins.run(
-          m.model_id!,
-          m.key,
-          m.timestamp,
-          m.step,
-          isNan ? 0 : storedMetricValue(m.value),
-          isNan,
-          run.run_uuid,
-          m.dataset_name ?? null,
-          m.dataset_digest ?? null,
-          m.model_id!,
-        );
-      }
     }
   }
 
-  private setTag(run: RunRow, t: KeyValue): void {
-    this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
+  private async setTag(run: RunRow, t: KeyValue): Promise<void> {
+    await this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
       run.run_pk,
       t.key,
       t.value,
     ]);
     if (t.key === TAG_RUN_NAME)
-      this.db.run('UPDATE runs SET name = ? WHERE run_pk = ?', [t.value, run.run_pk]);
+      await this.db.run('UPDATE runs SET name = ? WHERE run_pk = ?', [t.value, run.run_pk]);
   }
 
-  deleteTag(runId: string, key: string): void {
-    this.db.tx(() => {
-      const run = this.activeRow(runId);
-      const r = this.db.run('DELETE FROM run_tags WHERE run_pk = ? AND key = ?', [run.run_pk, key]);
+  async deleteTag(runId: string, key: string): Promise<void> {
+    await this.db.tx(async () => {
+      const run = await this.activeRow(runId);
+      const r = await this.db.run('DELETE FROM run_tags WHERE run_pk = ? AND key = ?', [run.run_pk, key]);
       if (r.changes === 0) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
     });
   }
 
-  logInputs(
+  async logInputs(
     runId: string,
     datasets: { dataset: Dataset; tags: KeyValue[] }[],
     models: { model_id: string }[],
-  ): void {
-    this.db.tx(() => {
-      const run = this.activeRow(runId);
+  ): Promise<void> {
+    await this.db.tx(async () => {
+      const run = await this.activeRow(runId);
       for (const { dataset: d, tags } of datasets) {
-        this.db.run(
+        await this.db.run(
           `INSERT OR IGNORE INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
           [
@@ -290,24 +304,24 @@ export class SqliteRuns {
             d.profile ?? null,
           ],
         );
-        const ds = this.db.get<{ dataset_pk: number }>(
+        const ds = (await this.db.get<{ dataset_pk: number }>(
           'SELECT dataset_pk FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?',
           [run.experiment_id, d.name, d.digest],
-        )!;
-        const added = this.db.run('INSERT OR IGNORE INTO run_inputs (run_pk, dataset_pk) VALUES (?, ?)', [
-          run.run_pk,
-          ds.dataset_pk,
-        ]);
+        ))!;
+        const added = await this.db.run(
+          'INSERT OR IGNORE INTO run_inputs (run_pk, dataset_pk) VALUES (?, ?)',
+          [run.run_pk, ds.dataset_pk],
+        );
         if (added.changes === 0) continue;
         for (const t of tags) {
-          this.db.run(
+          await this.db.run(
             'INSERT OR REPLACE INTO input_tags (run_pk, dataset_pk, name, value) VALUES (?, ?, ?, ?)',
             [run.run_pk, ds.dataset_pk, t.key, t.value],
           );
         }
       }
       for (const m of models) {
-        this.db.run('INSERT OR IGNORE INTO run_model_inputs (run_pk, model_id) VALUES (?, ?)', [
+        await this.db.run('INSERT OR IGNORE INTO run_model_inputs (run_pk, model_id) VALUES (?, ?)', [
           run.run_pk,
           m.model_id,
         ]);
@@ -315,11 +329,11 @@ export class SqliteRuns {
     });
   }
 
-  logOutputs(runId: string, models: { model_id: string; step: number }[]): void {
-    this.db.tx(() => {
-      const run = this.activeRow(runId);
+  async logOutputs(runId: string, models: { model_id: string; step: number }[]): Promise<void> {
+    await this.db.tx(async () => {
+      const run = await this.activeRow(runId);
       for (const m of models) {
-        this.db.run('INSERT OR REPLACE INTO run_outputs (run_pk, model_id, step) VALUES (?, ?, ?)', [
+        await this.db.run('INSERT OR REPLACE INTO run_outputs (run_pk, model_id, step) VALUES (?, ?, ?)', [
           run.run_pk,
           m.model_id,
           m.step,
@@ -328,11 +342,16 @@ export class SqliteRuns {
     });
   }
 
-  searchDatasets(
+  async searchDatasets(
     experimentIds: number[],
-  ): { experiment_id: string; name: string; digest: string; context?: string }[] {
+  ): Promise<{ experiment_id: string; name: string; digest: string; context?: string }[]> {
     if (experimentIds.length === 0) return [];
-    const rows = this.db.all<{ experiment_id: number; name: string; digest: string; context: string | null }>(
+    const rows = await this.db.all<{
+      experiment_id: number;
+      name: string;
+      digest: string;
+      context: string | null;
+    }>(
       `SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value AS context
        FROM datasets d JOIN run_inputs ri ON ri.dataset_pk = d.dataset_pk
        LEFT JOIN input_tags t ON t.run_pk = ri.run_pk AND t.dataset_pk = ri.dataset_pk AND t.name = 'mlflow.data.context'

@@ -1,7 +1,7 @@
-import type { SQLInputValue } from 'node:sqlite';
 import type { ViewType } from '../../../domain/entities/common.js';
 import { invalidParam } from '../../../domain/errors.js';
 import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
+import type { SqlValue } from '../sql-db.js';
 import { compileComparison } from '../sql-ops.js';
 import { stagesFor } from './sqlite-search-runs.js';
 
@@ -25,9 +25,9 @@ export function compileExperimentSearch(q: {
   filter: Filter;
   orderBy: readonly OrderTerm[];
   offset: number;
-}): { sql: string; params: SQLInputValue[] } {
+}): { sql: string; params: SqlValue[] } {
   const stages = stagesFor(q.viewType);
-  const params: SQLInputValue[] = [...stages];
+  const params: SqlValue[] = [...stages];
   const where = [`e.lifecycle_stage IN (${stages.map(() => '?').join(', ')})`];
   for (const c of q.filter) {
     if (c.entity === 'attribute') {

@@ -1,7 +1,7 @@
-import type { SQLInputValue } from 'node:sqlite';
 import type { ViewType } from '../../../domain/entities/common.js';
 import { invalidParam } from '../../../domain/errors.js';
 import type { Comparison, Filter, OrderTerm } from '../../../domain/search/ast.js';
+import type { SqlValue } from '../sql-db.js';
 import { compileComparison } from '../sql-ops.js';
 
 export const stagesFor = (v: ViewType): string[] =>
@@ -27,9 +27,9 @@ interface Parts {
   /** Metric name → alias of an inner join whose filter guarantees a present, non-NaN value. */
   metricAliases: Map<string, string>;
   joins: string[];
-  joinParams: SQLInputValue[];
+  joinParams: SqlValue[];
   where: string[];
-  whereParams: SQLInputValue[];
+  whereParams: SqlValue[];
 }
 
 /**
@@ -92,7 +92,7 @@ export function compileRunSearch(q: {
   offset: number;
   /** Metric name → id (undefined when never logged). */
   metricKeyId: (key: string) => number | undefined;
-}): { sql: string; params: SQLInputValue[] } {
+}): { sql: string; params: SqlValue[] } {
   const p: Parts = { metricAliases: new Map(), joins: [], joinParams: [], where: [], whereParams: [] };
   const stages = stagesFor(q.viewType);
   p.where.push(

@@ -17,8 +17,6 @@ import type {
   TrackingStore,
   WebhookInput,
 } from '../../types.js';
-import { Checkpointer } from './sqlite-checkpointer.js';
-import { SqliteDb } from './sqlite-db.js';
 import { requireExperimentIds, SqliteExperiments } from './sqlite-experiments.js';
 import { SqliteLoggedModels } from './sqlite-logged-models.js';
 import { MetricKeys } from './sqlite-metric-keys.js';
@@ -29,6 +27,7 @@ import { RunCache } from './sqlite-run-cache.js';
 import { loadRuns, type RunRow } from './sqlite-run-loader.js';
 import { SqliteRuns } from './sqlite-runs.js';
 import { compileRunSearch } from './sqlite-search-runs.js';
+import { SqliteSqlDb } from './sqlite-sql-db.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
 
 /** `sqlite:///relative.db`, `sqlite:////abs/path.db`, `sqlite://` or `sqlite:///:memory:` → a file path. */
@@ -43,59 +42,48 @@ export function sqliteFileFromUri(uri: string, cwd: string): string {
 /** The embedded SQLite store. Synchronous node:sqlite under an async interface; every write is one transaction. */
 export class SqliteStore implements TrackingStore {
   readonly capabilities = { transactionalLogBatch: true } as const;
-  readonly db: SqliteDb;
+  readonly db: SqliteSqlDb;
   private readonly experiments: SqliteExperiments;
   private readonly runs: SqliteRuns;
   private readonly metrics: SqliteMetrics;
   private readonly models: SqliteLoggedModels;
   private readonly registry: SqliteRegistry;
   private readonly webhooks: SqliteWebhooks;
-  private checkpointer: Checkpointer | undefined;
-  private readonly file: string;
   private readonly keys: MetricKeys;
 
-  constructor(file: string, uri: string, opts: StoreOptions) {
-    this.file = file;
+  private constructor(db: SqliteSqlDb, opts: StoreOptions) {
+    this.db = db;
+    const keys = new MetricKeys(db);
+    this.keys = keys;
+    this.experiments = new SqliteExperiments(db, opts.defaultArtifactRoot);
+    this.runs = new SqliteRuns(db, this.experiments, keys, new RunCache());
+    this.metrics = new SqliteMetrics(db, this.runs, keys);
+    this.models = new SqliteLoggedModels(db, this.experiments);
+    this.registry = new SqliteRegistry(db);
+    this.webhooks = new SqliteWebhooks(db);
+  }
+
+  static async open(file: string, uri: string, opts: StoreOptions): Promise<SqliteStore> {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new SqliteDb(file);
+    const db = new SqliteSqlDb(file);
     try {
-      ensureSchema(this.db, uri);
+      ensureSchema(db.db, uri);
+      if (file !== ':memory:') {
+        // Background checkpoints (started with the first write); the connection's own threshold (16k pages ≈
+        // 64 MB) is only a safety net.
+        db.db.exec('PRAGMA wal_autocheckpoint = 16000');
+      }
+      const store = new SqliteStore(db, opts);
+      await store.experiments.ensureDefaultExperiment();
+      return store;
     } catch (e) {
-      this.db.close();
+      await db.close();
       throw e;
     }
-    const keys = new MetricKeys(this.db);
-    this.keys = keys;
-    this.experiments = new SqliteExperiments(this.db, opts.defaultArtifactRoot);
-    this.runs = new SqliteRuns(this.db, this.experiments, keys, new RunCache());
-    this.metrics = new SqliteMetrics(this.db, this.runs, keys);
-    this.models = new SqliteLoggedModels(this.db, this.experiments);
-    this.registry = new SqliteRegistry(this.db);
-    this.webhooks = new SqliteWebhooks(this.db);
-    this.experiments.ensureDefaultExperiment();
-    if (file !== ':memory:') {
-      // Background checkpoints; the write connection's own threshold (16k pages ≈ 64 MB) is only a safety net.
-      this.db.exec('PRAGMA wal_autocheckpoint = 16000');
-      // the checkpoint worker starts with the first write (an idle server does not pay for its thread)
-    }
   }
 
-  /** A write's result, handed out once it is on disk. */
-  private async durable<T>(out: T): Promise<T> {
-    if (this.checkpointer === undefined && this.file !== ':memory:')
-      this.checkpointer = new Checkpointer(this.file);
-    await this.db.durable();
-    return out;
-  }
-
-  async close(): Promise<void> {
-    await this.checkpointer?.stop();
-    try {
-      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    } catch {
-      // another process holds the database; its own checkpoints will fold the WAL in
-    }
-    this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 
   // Experiments
@@ -113,26 +101,21 @@ export class SqliteStore implements TrackingStore {
     return this.experiments.getByName(name);
   }
   async deleteExperiment(id: string): Promise<void> {
-    this.experiments.delete(id);
+    await this.experiments.delete(id);
     this.runs.cache.clear(); // its runs changed lifecycle stage
-    await this.durable(undefined);
   }
   async restoreExperiment(id: string): Promise<void> {
-    this.experiments.restore(id);
+    await this.experiments.restore(id);
     this.runs.cache.clear();
-    await this.durable(undefined);
   }
   async renameExperiment(id: string, newName: string): Promise<void> {
-    this.experiments.rename(id, newName);
-    await this.durable(undefined);
+    await this.experiments.rename(id, newName);
   }
   async setExperimentTag(id: string, tag: KeyValue): Promise<void> {
-    this.experiments.setTag(id, tag);
-    await this.durable(undefined);
+    await this.experiments.setTag(id, tag);
   }
   async deleteExperimentTag(id: string, key: string): Promise<void> {
-    this.experiments.deleteTag(id, key);
-    await this.durable(undefined);
+    await this.experiments.deleteTag(id, key);
   }
   async searchExperiments(q: {
     viewType: ViewType;
@@ -142,7 +125,7 @@ export class SqliteStore implements TrackingStore {
     pageToken?: string;
   }): Promise<SearchResult<Experiment>> {
     const offset = decodeOffsetToken(q.pageToken);
-    const { items, hasMore } = this.experiments.search({ ...q, offset });
+    const { items, hasMore } = await this.experiments.search({ ...q, offset });
     return withToken(items, hasMore, offset);
   }
 
@@ -154,7 +137,7 @@ export class SqliteStore implements TrackingStore {
     runName?: string;
     tags: KeyValue[];
   }): Promise<Run> {
-    return this.durable(this.runs.create(input));
+    return this.runs.create(input);
   }
   async getRun(runId: string): Promise<Run> {
     return this.runs.get(runId);
@@ -163,39 +146,32 @@ export class SqliteStore implements TrackingStore {
     runId: string,
     patch: { status?: RunStatus; endTime?: number | null; runName?: string },
   ): Promise<RunInfo> {
-    return this.durable(this.runs.update(runId, patch));
+    return this.runs.update(runId, patch);
   }
   async deleteRun(runId: string): Promise<void> {
-    this.runs.delete(runId);
-    await this.durable(undefined);
+    await this.runs.delete(runId);
   }
   async restoreRun(runId: string): Promise<void> {
-    this.runs.restore(runId);
-    await this.durable(undefined);
+    await this.runs.restore(runId);
   }
   async logBatch(runId: string, batch: LogBatchInput): Promise<void> {
-    this.runs.logBatch(runId, batch);
-    await this.durable(undefined);
+    await this.runs.logBatch(runId, batch);
   }
   async logParam(runId: string, param: KeyValue): Promise<void> {
-    this.runs.logParam(runId, param);
-    await this.durable(undefined);
+    await this.runs.logParam(runId, param);
   }
   async deleteTag(runId: string, key: string): Promise<void> {
-    this.runs.deleteTag(runId, key);
-    await this.durable(undefined);
+    await this.runs.deleteTag(runId, key);
   }
   async logInputs(
     runId: string,
     datasets: { dataset: Dataset; tags: KeyValue[] }[],
     models: { model_id: string }[],
   ): Promise<void> {
-    this.runs.logInputs(runId, datasets, models);
-    await this.durable(undefined);
+    await this.runs.logInputs(runId, datasets, models);
   }
   async logOutputs(runId: string, models: { model_id: string; step: number }[]): Promise<void> {
-    this.runs.logOutputs(runId, models);
-    await this.durable(undefined);
+    await this.runs.logOutputs(runId, models);
   }
   async searchRuns(q: {
     experimentIds: string[];
@@ -208,16 +184,19 @@ export class SqliteStore implements TrackingStore {
     const offset = decodeOffsetToken(q.pageToken);
     const experimentIds = requireExperimentIds(q.experimentIds);
     if (experimentIds.length === 0) return { items: [] };
+    const metricKeys = [...q.filter, ...q.orderBy].filter((t) => t.entity === 'metric').map((t) => t.key);
+    const keyIds = new Map<string, number | undefined>();
+    for (const k of metricKeys) keyIds.set(k, await this.keys.find(k));
     const { sql, params } = compileRunSearch({
       ...q,
       experimentIds,
       limit: q.maxResults + 1,
       offset,
-      metricKeyId: (k) => this.keys.find(k),
+      metricKeyId: (k) => keyIds.get(k),
     });
-    const rows = this.db.all<RunRow>(sql, params);
+    const rows = await this.db.all<RunRow>(sql, params);
     const hasMore = rows.length > q.maxResults;
-    return withToken(loadRuns(this.db, rows.slice(0, q.maxResults), this.runs.cache), hasMore, offset);
+    return withToken(await loadRuns(this.db, rows.slice(0, q.maxResults), this.runs.cache), hasMore, offset);
   }
   async searchDatasets(experimentIds: string[]) {
     return this.runs.searchDatasets(requireExperimentIds(experimentIds));
@@ -230,7 +209,7 @@ export class SqliteStore implements TrackingStore {
     page: { maxResults?: number; pageToken?: string },
   ): Promise<SearchResult<Metric>> {
     const offset = decodeOffsetToken(page.pageToken);
-    const { items, hasMore } = this.metrics.history(runId, key, offset, page.maxResults);
+    const { items, hasMore } = await this.metrics.history(runId, key, offset, page.maxResults);
     return withToken(items, hasMore, offset);
   }
   async getMetricHistoryBulk(runIds: string[], key: string, maxResults: number): Promise<Metric[]> {
@@ -255,29 +234,25 @@ export class SqliteStore implements TrackingStore {
     params: KeyValue[];
     tags: KeyValue[];
   }): Promise<LoggedModel> {
-    return this.durable(this.models.create(input));
+    return this.models.create(input);
   }
   async getLoggedModel(modelId: string): Promise<LoggedModel> {
     return this.models.get(modelId);
   }
   async finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel> {
-    return this.durable(this.models.finalize(modelId, status));
+    return this.models.finalize(modelId, status);
   }
   async deleteLoggedModel(modelId: string): Promise<void> {
-    this.models.delete(modelId);
-    await this.durable(undefined);
+    await this.models.delete(modelId);
   }
   async setLoggedModelTags(modelId: string, tags: KeyValue[]): Promise<void> {
-    this.models.setTags(modelId, tags);
-    await this.durable(undefined);
+    await this.models.setTags(modelId, tags);
   }
   async deleteLoggedModelTag(modelId: string, key: string): Promise<void> {
-    this.models.deleteTag(modelId, key);
-    await this.durable(undefined);
+    await this.models.deleteTag(modelId, key);
   }
   async logLoggedModelParams(modelId: string, params: KeyValue[]): Promise<void> {
-    this.models.logParams(modelId, params);
-    await this.durable(undefined);
+    await this.models.logParams(modelId, params);
   }
   async searchLoggedModels(q: {
     experimentIds: string[];
@@ -290,7 +265,7 @@ export class SqliteStore implements TrackingStore {
   }): Promise<SearchResult<LoggedModel>> {
     const offset = decodeOffsetToken(q.pageToken, q.tokenContext);
     const experimentIds = requireExperimentIds(q.experimentIds);
-    const { items, hasMore } = this.models.search({ ...q, experimentIds, offset });
+    const { items, hasMore } = await this.models.search({ ...q, experimentIds, offset });
     const out: SearchResult<LoggedModel> = { items };
     if (hasMore) out.nextPageToken = encodePageToken({ ...q.tokenContext, offset: offset + items.length });
     return out;
@@ -302,25 +277,25 @@ export class SqliteStore implements TrackingStore {
     tags: KeyValue[];
     description?: string;
   }): Promise<RegisteredModel> {
-    return this.durable(this.registry.createModel(input));
+    return this.registry.createModel(input);
   }
   async getRegisteredModel(name: string): Promise<RegisteredModel> {
     return this.registry.getModel(name);
   }
   async renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel> {
-    return this.durable(this.registry.renameModel(name, newName));
+    return this.registry.renameModel(name, newName);
   }
   async updateRegisteredModel(name: string, description: string | undefined): Promise<RegisteredModel> {
-    return this.durable(this.registry.updateModel(name, description));
+    return this.registry.updateModel(name, description);
   }
   async deleteRegisteredModel(name: string): Promise<void> {
-    return this.durable(this.registry.deleteModel(name));
+    return this.registry.deleteModel(name);
   }
   async setRegisteredModelTag(name: string, tag: KeyValue): Promise<void> {
-    return this.durable(this.registry.setModelTag(name, tag));
+    return this.registry.setModelTag(name, tag);
   }
   async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
-    return this.durable(this.registry.deleteModelTag(name, key));
+    return this.registry.deleteModelTag(name, key);
   }
   async searchRegisteredModels(q: {
     filter: Filter;
@@ -330,14 +305,14 @@ export class SqliteStore implements TrackingStore {
     pageToken?: string;
   }): Promise<SearchResult<RegisteredModel>> {
     const offset = decodeOffsetToken(q.pageToken);
-    const items = this.registry.searchModels({ ...q, limit: q.maxResults + 1, offset });
+    const items = await this.registry.searchModels({ ...q, limit: q.maxResults + 1, offset });
     return withToken(items.slice(0, q.maxResults), items.length > q.maxResults, offset);
   }
   async getLatestVersions(name: string, stages: Stage[]): Promise<ModelVersion[]> {
     return this.registry.latestVersions(name, stages);
   }
   async createModelVersion(input: Parameters<SqliteRegistry['createVersion']>[0]): Promise<ModelVersion> {
-    return this.durable(this.registry.createVersion(input));
+    return this.registry.createVersion(input);
   }
   async getModelVersion(name: string, version: number): Promise<ModelVersion> {
     return this.registry.getVersion(name, version);
@@ -347,7 +322,7 @@ export class SqliteStore implements TrackingStore {
     version: number,
     description: string | undefined,
   ): Promise<ModelVersion> {
-    return this.durable(this.registry.updateVersion(name, version, description));
+    return this.registry.updateVersion(name, version, description);
   }
   async transitionModelVersionStage(
     name: string,
@@ -355,19 +330,19 @@ export class SqliteStore implements TrackingStore {
     stage: Stage,
     archive: boolean,
   ): Promise<ModelVersion> {
-    return this.durable(this.registry.transition(name, version, stage, archive));
+    return this.registry.transition(name, version, stage, archive);
   }
   async deleteModelVersion(name: string, version: number): Promise<void> {
-    return this.durable(this.registry.deleteVersion(name, version));
+    return this.registry.deleteVersion(name, version);
   }
   async getModelVersionDownloadUri(name: string, version: number): Promise<string> {
     return this.registry.downloadUri(name, version);
   }
   async setModelVersionTag(name: string, version: number, tag: KeyValue): Promise<void> {
-    return this.durable(this.registry.setVersionTag(name, version, tag));
+    return this.registry.setVersionTag(name, version, tag);
   }
   async deleteModelVersionTag(name: string, version: number, key: string): Promise<void> {
-    return this.durable(this.registry.deleteVersionTag(name, version, key));
+    return this.registry.deleteVersionTag(name, version, key);
   }
   async searchModelVersions(q: {
     filter: Filter;
@@ -377,14 +352,14 @@ export class SqliteStore implements TrackingStore {
     pageToken?: string;
   }): Promise<SearchResult<ModelVersion>> {
     const offset = decodeOffsetToken(q.pageToken);
-    const items = this.registry.searchVersions({ ...q, limit: q.maxResults + 1, offset });
+    const items = await this.registry.searchVersions({ ...q, limit: q.maxResults + 1, offset });
     return withToken(items.slice(0, q.maxResults), items.length > q.maxResults, offset);
   }
   async setRegisteredModelAlias(name: string, alias: string, version: number): Promise<void> {
-    return this.durable(this.registry.setAlias(name, alias, version));
+    return this.registry.setAlias(name, alias, version);
   }
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
-    return this.durable(this.registry.deleteAlias(name, alias));
+    return this.registry.deleteAlias(name, alias);
   }
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
     return this.registry.byAlias(name, alias);
@@ -392,27 +367,27 @@ export class SqliteStore implements TrackingStore {
 
   // Webhooks
   async createWebhook(input: WebhookInput): Promise<WebhookRecord> {
-    return this.durable(this.webhooks.create(input));
+    return this.webhooks.create(input);
   }
   async getWebhook(id: string): Promise<WebhookRecord> {
     return this.webhooks.get(id);
   }
   async listWebhooks(q: { maxResults: number; pageToken?: string }): Promise<SearchResult<WebhookRecord>> {
     const offset = decodeOffsetToken(q.pageToken);
-    const items = this.webhooks.list(q.maxResults + 1, offset);
+    const items = await this.webhooks.list(q.maxResults + 1, offset);
     return withToken(items.slice(0, q.maxResults), items.length > q.maxResults, offset);
   }
   async listWebhooksByEvent(event: WebhookEvent): Promise<WebhookRecord[]> {
     return this.webhooks.byEvent(event);
   }
   async updateWebhook(id: string, patch: Partial<WebhookInput>): Promise<WebhookRecord> {
-    return this.durable(this.webhooks.update(id, patch));
+    return this.webhooks.update(id, patch);
   }
   async deleteWebhook(id: string): Promise<void> {
-    return this.durable(this.webhooks.delete(id));
+    return this.webhooks.delete(id);
   }
   async ensureSetting(key: string, value: string): Promise<string> {
-    return this.durable(this.webhooks.ensureSetting(key, value));
+    return this.webhooks.ensureSetting(key, value);
   }
 }
 
@@ -420,6 +395,6 @@ function withToken<T>(items: T[], hasMore: boolean, offset: number): SearchResul
   return hasMore ? { items, nextPageToken: encodeOffsetToken(offset + items.length) } : { items };
 }
 
-export function openSqliteStore(uri: string, opts: StoreOptions & { cwd: string }): SqliteStore {
-  return new SqliteStore(sqliteFileFromUri(uri, opts.cwd), uri, opts);
+export function openSqliteStore(uri: string, opts: StoreOptions & { cwd: string }): Promise<SqliteStore> {
+  return SqliteStore.open(sqliteFileFromUri(uri, opts.cwd), uri, opts);
 }

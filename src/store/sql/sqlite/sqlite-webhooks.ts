@@ -9,7 +9,7 @@ import type {
   WebhookStatus,
 } from '../../../domain/webhooks.js';
 import type { WebhookInput } from '../../types.js';
-import type { SqliteDb } from './sqlite-db.js';
+import type { SqlDb } from '../sql-db.js';
 
 interface WebhookRow {
   webhook_id: string;
@@ -26,16 +26,17 @@ const LIVE = `workspace = '${DEFAULT_WORKSPACE}' AND deleted_timestamp IS NULL`;
 
 /** Webhooks on SQLite: soft delete as MLflow does; events in their own table, indexed by (entity, action). */
 export class SqliteWebhooks {
-  constructor(private readonly db: SqliteDb) {}
+  constructor(private readonly db: SqlDb) {}
 
-  private load(rows: WebhookRow[]): WebhookRecord[] {
-    return rows.map((r) => {
-      const events = this.db
-        .all<{ entity: WebhookEntity; action: WebhookAction }>(
+  private async load(rows: WebhookRow[]): Promise<WebhookRecord[]> {
+    const out: WebhookRecord[] = [];
+    for (const r of rows) {
+      const events = (
+        await this.db.all<{ entity: WebhookEntity; action: WebhookAction }>(
           'SELECT entity, action FROM webhook_events WHERE webhook_id = ? ORDER BY rowid',
           [r.webhook_id],
         )
-        .map((e) => ({ entity: e.entity, action: e.action }));
+      ).map((e) => ({ entity: e.entity, action: e.action }));
       const w: WebhookRecord = {
         webhook_id: r.webhook_id,
         name: r.name,
@@ -47,32 +48,34 @@ export class SqliteWebhooks {
       };
       if (r.description !== null && r.description !== '') w.description = r.description;
       if (r.secret !== null && r.secret !== '') w.secret_ciphertext = r.secret;
-      return w;
-    });
+      out.push(w);
+    }
+    return out;
   }
 
-  private row(id: string): WebhookRow {
-    const row = this.db.get<WebhookRow>(`SELECT * FROM webhooks WHERE webhook_id = ? AND ${LIVE}`, [id]);
+  private async row(id: string): Promise<WebhookRow> {
+    const row = await this.db.get<WebhookRow>(`SELECT * FROM webhooks WHERE webhook_id = ? AND ${LIVE}`, [
+      id,
+    ]);
     if (row === undefined) throw notFound(`Webhook with ID ${id} not found.`);
     return row;
   }
 
-  private setEvents(id: string, events: readonly WebhookEvent[]): void {
-    this.db.run('DELETE FROM webhook_events WHERE webhook_id = ?', [id]);
+  private async setEvents(id: string, events: readonly WebhookEvent[]): Promise<void> {
+    await this.db.run('DELETE FROM webhook_events WHERE webhook_id = ?', [id]);
     for (const e of events) {
-      this.db.run('INSERT OR IGNORE INTO webhook_events (webhook_id, entity, action) VALUES (?, ?, ?)', [
-        id,
-        e.entity,
-        e.action,
-      ]);
+      await this.db.run(
+        'INSERT OR IGNORE INTO webhook_events (webhook_id, entity, action) VALUES (?, ?, ?)',
+        [id, e.entity, e.action],
+      );
     }
   }
 
-  create(input: WebhookInput): WebhookRecord {
+  async create(input: WebhookInput): Promise<WebhookRecord> {
     const id = randomUUID();
     const now = Date.now();
-    this.db.tx(() => {
-      this.db.run(
+    await this.db.tx(async () => {
+      await this.db.run(
         `INSERT INTO webhooks (webhook_id, workspace, name, description, url, status, secret,
            creation_timestamp, last_updated_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
@@ -87,37 +90,37 @@ export class SqliteWebhooks {
           now,
         ],
       );
-      this.setEvents(id, input.events);
+      await this.setEvents(id, input.events);
     });
     return this.get(id);
   }
 
-  get(id: string): WebhookRecord {
-    return this.load([this.row(id)])[0] as WebhookRecord;
+  async get(id: string): Promise<WebhookRecord> {
+    return (await this.load([await this.row(id)]))[0] as WebhookRecord;
   }
 
-  list(limit: number, offset: number): WebhookRecord[] {
-    const rows = this.db.all<WebhookRow>(
+  async list(limit: number, offset: number): Promise<WebhookRecord[]> {
+    const rows = await this.db.all<WebhookRow>(
       `SELECT * FROM webhooks WHERE ${LIVE} ORDER BY creation_timestamp DESC, webhook_id LIMIT ? OFFSET ?`,
       [limit, offset],
     );
-    return this.load(rows);
+    return await this.load(rows);
   }
 
-  byEvent(event: WebhookEvent): WebhookRecord[] {
-    const rows = this.db.all<WebhookRow>(
+  async byEvent(event: WebhookEvent): Promise<WebhookRecord[]> {
+    const rows = await this.db.all<WebhookRow>(
       `SELECT w.* FROM webhook_events e JOIN webhooks w ON w.webhook_id = e.webhook_id
        WHERE e.entity = ? AND e.action = ? AND w.${LIVE.replaceAll(' AND ', ' AND w.')}
        ORDER BY w.creation_timestamp DESC, w.webhook_id`,
       [event.entity, event.action],
     );
-    return this.load(rows);
+    return await this.load(rows);
   }
 
-  update(id: string, patch: Partial<WebhookInput>): WebhookRecord {
-    this.db.tx(() => {
-      const cur = this.row(id);
-      this.db.run(
+  async update(id: string, patch: Partial<WebhookInput>): Promise<WebhookRecord> {
+    await this.db.tx(async () => {
+      const cur = await this.row(id);
+      await this.db.run(
         `UPDATE webhooks SET name = ?, description = ?, url = ?, status = ?, secret = ?, last_updated_timestamp = ?
          WHERE webhook_id = ?`,
         [
@@ -130,28 +133,28 @@ export class SqliteWebhooks {
           id,
         ],
       );
-      if (patch.events !== undefined) this.setEvents(id, patch.events);
+      if (patch.events !== undefined) await this.setEvents(id, patch.events);
     });
     return this.get(id);
   }
 
-  delete(id: string): void {
-    this.db.tx(() => {
-      this.row(id);
+  async delete(id: string): Promise<void> {
+    await this.db.tx(async () => {
+      await this.row(id);
       const now = Date.now();
-      this.db.run(
+      await this.db.run(
         'UPDATE webhooks SET deleted_timestamp = ?, last_updated_timestamp = ? WHERE webhook_id = ?',
         [now, now, id],
       );
     });
   }
 
-  ensureSetting(key: string, value: string): string {
-    return this.db.tx(() => {
-      this.db.run('INSERT OR IGNORE INTO mltrack_settings (key, value) VALUES (?, ?)', [key, value]);
+  async ensureSetting(key: string, value: string): Promise<string> {
+    return await this.db.tx(async () => {
+      await this.db.run('INSERT OR IGNORE INTO mltrack_settings (key, value) VALUES (?, ?)', [key, value]);
       return (
-        this.db.get<{ value: string }>('SELECT value FROM mltrack_settings WHERE key = ?', [key])?.value ??
-        value
+        (await this.db.get<{ value: string }>('SELECT value FROM mltrack_settings WHERE key = ?', [key]))
+          ?.value ?? value
       );
     });
   }

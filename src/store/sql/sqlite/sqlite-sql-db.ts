@@ -1,0 +1,113 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SQLInputValue } from 'node:sqlite';
+import type { Params, SqlDb } from '../sql-db.js';
+import { Checkpointer } from './sqlite-checkpointer.js';
+import { SqliteDb } from './sqlite-db.js';
+
+/**
+ * The SqlDb interface over one synchronous node:sqlite connection.
+ *
+ * - A transaction holds the connection across awaits, so it takes a lock: statements from other async paths wait
+ *   until it ends (they would otherwise run inside it and see, or be undone with, its uncommitted rows). With no
+ *   transaction open, a statement runs at once.
+ * - Durability: a write is acknowledged only once it is on disk. Commits run with synchronous=NORMAL and the store
+ *   awaits an fdatasync of the WAL (shared by every commit made before it started) after each write transaction
+ *   and each autocommit write. The WAL checkpoint worker starts with the first write.
+ */
+export class SqliteSqlDb implements SqlDb {
+  readonly dialect = 'sqlite' as const;
+  readonly db: SqliteDb;
+  private readonly inTx = new AsyncLocalStorage<true>();
+  private locked = false;
+  private readonly waiters: (() => void)[] = [];
+  private checkpointer: Checkpointer | undefined;
+
+  constructor(private readonly file: string) {
+    this.db = new SqliteDb(file);
+  }
+
+  private async acquire(): Promise<void> {
+    while (this.locked) await new Promise<void>((r) => this.waiters.push(r));
+    this.locked = true;
+  }
+
+  private release(): void {
+    this.locked = false;
+    this.waiters.shift()?.();
+  }
+
+  /** Runs a synchronous statement now if the connection is free (or ours), else after the open transaction. */
+  private async use<T>(fn: () => T): Promise<T> {
+    if (this.inTx.getStore() === true || !this.locked) return fn();
+    await this.acquire();
+    try {
+      return fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  private async durable(): Promise<void> {
+    if (this.file === ':memory:') return;
+    this.checkpointer ??= new Checkpointer(this.file);
+    await this.db.durable();
+  }
+
+  all<T>(sql: string, params: Params = []): Promise<T[]> {
+    return this.use(() => this.db.all<T>(sql, params as SQLInputValue[]));
+  }
+
+  get<T>(sql: string, params: Params = []): Promise<T | undefined> {
+    return this.use(() => this.db.get<T>(sql, params as SQLInputValue[]));
+  }
+
+  rows(sql: string, params: Params = []): Promise<unknown[][]> {
+    return this.use(() => this.db.rows(sql, params as SQLInputValue[]));
+  }
+
+  async run(sql: string, params: Params = []): Promise<{ changes: number }> {
+    const r = await this.use(() => this.db.run(sql, params as SQLInputValue[]));
+    if (this.inTx.getStore() !== true) await this.durable();
+    return { changes: r.changes };
+  }
+
+  async runMany(sql: string, paramLists: readonly Params[]): Promise<void> {
+    await this.tx(async () => {
+      const stmt = this.db.stmt(sql);
+      for (const p of paramLists) stmt.run(...(p as SQLInputValue[]));
+    });
+  }
+
+  async insertReturningId(sql: string, params: Params): Promise<number> {
+    const r = await this.use(() => this.db.run(sql, params as SQLInputValue[]));
+    if (this.inTx.getStore() !== true) await this.durable();
+    return r.lastInsertRowid;
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.use(() => this.db.exec(sql));
+  }
+
+  async tx<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inTx.getStore() === true) return fn();
+    await this.acquire();
+    let out: T;
+    try {
+      out = await this.inTx.run(true, () => this.db.txAsync(fn));
+    } finally {
+      this.release();
+    }
+    await this.durable();
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch {
+      // another process holds the database; its own checkpoints will fold the WAL in
+    }
+    this.db.close();
+  }
+}
