@@ -6,6 +6,7 @@ import { pushTo } from '../../group-by.js';
 import type { SearchResult } from '../../types.js';
 import { appendUriPath } from '../../uri-path.js';
 import type { SqlDb } from '../sql-db.js';
+import { st } from '../statements.js';
 
 type Row = Record<string, unknown>;
 
@@ -92,10 +93,11 @@ export class SqliteExperiments {
         ]);
       }
       for (const t of input.tags ?? []) {
-        await this.db.run(
-          'INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)',
-          [id, t.key, t.value],
-        );
+        await this.db.run(st(this.db).upsert('experiment_tags', ['experiment_id', 'key', 'value']), [
+          id,
+          t.key,
+          t.value,
+        ]);
       }
       return String(id);
     });
@@ -203,10 +205,11 @@ export class SqliteExperiments {
   async setTag(id: string, tag: KeyValue): Promise<void> {
     await this.db.tx(async () => {
       const row = await this.requireActive(id);
-      await this.db.run(
-        'INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)',
-        [row.experiment_id, tag.key, tag.value],
-      );
+      await this.db.run(st(this.db).upsert('experiment_tags', ['experiment_id', 'key', 'value']), [
+        row.experiment_id,
+        tag.key,
+        tag.value,
+      ]);
     });
   }
 

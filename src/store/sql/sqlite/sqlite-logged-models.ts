@@ -10,6 +10,7 @@ import type { LoggedModelOrder } from '../../types.js';
 import { appendUriPath } from '../../uri-path.js';
 import type { SqlDb, SqlValue } from '../sql-db.js';
 import { compileComparison } from '../sql-ops.js';
+import { st } from '../statements.js';
 import type { SqliteExperiments } from './sqlite-experiments.js';
 
 interface ModelRow {
@@ -90,11 +91,7 @@ export class SqliteLoggedModels {
     kvs: KeyValue[],
   ): Promise<void> {
     for (const kv of kvs) {
-      await this.db.run(`INSERT OR REPLACE INTO ${table} (model_id, key, value) VALUES (?, ?, ?)`, [
-        modelId,
-        kv.key,
-        kv.value,
-      ]);
+      await this.db.run(st(this.db).upsert(table, ['model_id', 'key', 'value']), [modelId, kv.key, kv.value]);
     }
   }
 
@@ -294,7 +291,7 @@ export class SqliteLoggedModels {
         }
         joinParams.push(...ds);
         joins.push(`LEFT JOIN (SELECT model_id, value FROM (SELECT ${a}.model_id, ${a}.value, ROW_NUMBER() OVER (PARTITION BY ${a}.model_id
-          ORDER BY ${a}.timestamp DESC, ${a}.step DESC) AS rn FROM logged_model_metrics ${a} WHERE ${a}.metric_name = ?${cond}) WHERE rn = 1) ${a}j
+          ORDER BY ${a}.timestamp DESC, ${a}.step DESC) AS rn FROM logged_model_metrics ${a} WHERE ${a}.metric_name = ?${cond}) ${a}r WHERE rn = 1) ${a}j
           ON ${a}j.model_id = m.model_id`);
         order.push(`(${a}j.value IS NULL) ASC`, `${a}j.value ${dir}`);
       } else {

@@ -1,4 +1,5 @@
 import type { SqlDb } from '../sql-db.js';
+import { st } from '../statements.js';
 
 /**
  * Metric names ↔ integer ids. New names are inserted in their own short transaction before the caller's write
@@ -20,7 +21,7 @@ export class MetricKeys {
     if (missing.length > 0) {
       await this.db.tx(async () => {
         for (const k of new Set(missing))
-          await this.db.run('INSERT OR IGNORE INTO metric_keys (key) VALUES (?)', [k]);
+          await this.db.run(st(this.db).insertIgnore('metric_keys', ['key']), [k]);
       });
       for (const k of new Set(missing)) {
         const row = (await this.db.get<{ key_id: number }>('SELECT key_id FROM metric_keys WHERE key = ?', [

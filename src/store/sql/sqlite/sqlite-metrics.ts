@@ -1,5 +1,6 @@
 import type { Metric } from '../../../domain/entities/metric.js';
 import type { SqlDb } from '../sql-db.js';
+import { st } from '../statements.js';
 import type { MetricKeys } from './sqlite-metric-keys.js';
 import type { SqliteRuns } from './sqlite-runs.js';
 
@@ -36,7 +37,7 @@ export class SqliteMetrics {
     const rows = await this.db.all<PointRow>(
       `SELECT value, timestamp, step, is_nan FROM metrics WHERE run_pk = ? AND key_id = ?
        ORDER BY timestamp, step, value LIMIT ? OFFSET ?`,
-      [run.run_pk, keyId, limit === undefined ? -1 : limit + 1, offset],
+      [run.run_pk, keyId, limit === undefined ? st(this.db).noLimit() : limit + 1, offset],
     );
     const hasMore = limit !== undefined && rows.length > limit;
     return { items: (hasMore ? rows.slice(0, limit) : rows).map((r) => point(key, r)), hasMore };
@@ -87,7 +88,7 @@ export class SqliteMetrics {
            SELECT value, timestamp, step, is_nan,
              ROW_NUMBER() OVER (PARTITION BY b ORDER BY step, timestamp, value, is_nan) AS rn
            FROM (SELECT value, timestamp, step, is_nan, NTILE(?) OVER (ORDER BY step, timestamp, value, is_nan) AS b
-                 FROM metrics WHERE ${where}))
+                 FROM metrics WHERE ${where}) tiles) firsts
          WHERE rn = 1 ORDER BY step, timestamp, value, is_nan`,
         [q.maxResults, ...args(run.pk)],
       );

@@ -10,6 +10,7 @@ import {
 } from '../../../domain/entities/registry.js';
 import { alreadyExists, invalidParam, notFound } from '../../../domain/errors.js';
 import type { SqlDb } from '../sql-db.js';
+import { st } from '../statements.js';
 import {
   loadModels,
   loadVersions,
@@ -81,10 +82,11 @@ export class SqliteRegistry {
         'model_pk',
       );
       for (const t of input.tags) {
-        await this.db.run(
-          'INSERT OR REPLACE INTO registered_model_tags (model_pk, key, value) VALUES (?, ?, ?)',
-          [lastInsertRowid, t.key, t.value],
-        );
+        await this.db.run(st(this.db).upsert('registered_model_tags', ['model_pk', 'key', 'value']), [
+          lastInsertRowid,
+          t.key,
+          t.value,
+        ]);
       }
       return lastInsertRowid;
     });
@@ -144,10 +146,11 @@ export class SqliteRegistry {
   async setModelTag(name: string, tag: KeyValue): Promise<void> {
     await this.db.tx(async () => {
       const row = await this.model(name);
-      await this.db.run(
-        'INSERT OR REPLACE INTO registered_model_tags (model_pk, key, value) VALUES (?, ?, ?)',
-        [row.model_pk, tag.key, tag.value],
-      );
+      await this.db.run(st(this.db).upsert('registered_model_tags', ['model_pk', 'key', 'value']), [
+        row.model_pk,
+        tag.key,
+        tag.value,
+      ]);
     });
   }
 
@@ -197,10 +200,12 @@ export class SqliteRegistry {
         ],
       );
       for (const t of input.tags) {
-        await this.db.run(
-          'INSERT OR REPLACE INTO model_version_tags (model_pk, version, key, value) VALUES (?, ?, ?, ?)',
-          [row.model_pk, version, t.key, t.value],
-        );
+        await this.db.run(st(this.db).upsert('model_version_tags', ['model_pk', 'version', 'key', 'value']), [
+          row.model_pk,
+          version,
+          t.key,
+          t.value,
+        ]);
       }
       await this.touch(row.model_pk, now);
       return { pk: row.model_pk, version };
@@ -284,10 +289,12 @@ export class SqliteRegistry {
   async setVersionTag(name: string, version: number, tag: KeyValue): Promise<void> {
     await this.db.tx(async () => {
       const row = await this.versionRow(name, version);
-      await this.db.run(
-        'INSERT OR REPLACE INTO model_version_tags (model_pk, version, key, value) VALUES (?, ?, ?, ?)',
-        [row.model_pk, version, tag.key, tag.value],
-      );
+      await this.db.run(st(this.db).upsert('model_version_tags', ['model_pk', 'version', 'key', 'value']), [
+        row.model_pk,
+        version,
+        tag.key,
+        tag.value,
+      ]);
     });
   }
 
@@ -318,10 +325,11 @@ export class SqliteRegistry {
   async setAlias(name: string, alias: string, version: number): Promise<void> {
     await this.db.tx(async () => {
       const row = await this.versionRow(name, version);
-      await this.db.run(
-        'INSERT OR REPLACE INTO registered_model_aliases (model_pk, alias, version) VALUES (?, ?, ?)',
-        [row.model_pk, alias, version],
-      );
+      await this.db.run(st(this.db).upsert('registered_model_aliases', ['model_pk', 'alias', 'version']), [
+        row.model_pk,
+        alias,
+        version,
+      ]);
     });
   }
 

@@ -13,6 +13,7 @@ import { generateRunName } from '../../../domain/run-names.js';
 import type { LogBatchInput } from '../../types.js';
 import { appendUriPath } from '../../uri-path.js';
 import type { Params, SqlDb } from '../sql-db.js';
+import { st } from '../statements.js';
 import type { SqliteExperiments } from './sqlite-experiments.js';
 import type { MetricKeys } from './sqlite-metric-keys.js';
 import type { RunCache } from './sqlite-run-cache.js';
@@ -83,7 +84,7 @@ export class SqliteRuns {
         'run_pk',
       );
       for (const t of tags) {
-        await this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
+        await this.db.run(st(this.db).upsert('run_tags', ['run_pk', 'key', 'value']), [
           lastInsertRowid,
           t.key,
           t.value,
@@ -109,7 +110,7 @@ export class SqliteRuns {
       if (patch.endTime !== undefined && patch.endTime !== null) row.end_time = patch.endTime;
       if (patch.runName) {
         row.name = patch.runName;
-        await this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
+        await this.db.run(st(this.db).upsert('run_tags', ['run_pk', 'key', 'value']), [
           row.run_pk,
           TAG_RUN_NAME,
           patch.runName,
@@ -176,7 +177,7 @@ export class SqliteRuns {
       );
     }
     for (const p of fresh) {
-      await this.db.run('INSERT OR IGNORE INTO params (run_pk, key, value) VALUES (?, ?, ?)', [
+      await this.db.run(st(this.db).insertIgnore('params', ['run_pk', 'key', 'value']), [
         run.run_pk,
         p.key,
         p.value,
@@ -230,21 +231,31 @@ export class SqliteRuns {
       }
     }
     await this.db.runMany(
-      'INSERT OR IGNORE INTO metrics (run_pk, key_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)',
+      st(this.db).insertIgnore('metrics', ['run_pk', 'key_id', 'step', 'timestamp', 'value', 'is_nan']),
       points,
     );
     await this.db.runMany(
-      `INSERT INTO latest_metrics (run_pk, key_id, step, timestamp, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_pk, key_id) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp,
-         value = excluded.value, is_nan = excluded.is_nan
-       WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+      st(this.db).latestMetricUpsert(),
       [...latest].map(([keyId, l]) => [run.run_pk, keyId, l.step, l.timestamp, l.value, l.isNan]),
     );
     const modelPoints = metrics.filter((m) => m.model_id);
     if (modelPoints.length > 0) {
       await this.db.runMany(
-        `INSERT OR REPLACE INTO logged_model_metrics (model_id, metric_name, timestamp, step, value, is_nan, run_id, dataset_name, dataset_digest)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM logged_models WHERE model_id = ?)`,
+        st(this.db).upsert(
+          'logged_model_metrics',
+          [
+            'model_id',
+            'metric_name',
+            'timestamp',
+            'step',
+            'value',
+            'is_nan',
+            'run_id',
+            'dataset_name',
+            'dataset_digest',
+          ],
+          `SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM logged_models WHERE model_id = ?)`,
+        ),
         modelPoints.map((m) => {
           const isNan = Number.isNaN(m.value) ? 1 : 0;
           return [
@@ -265,7 +276,7 @@ export class SqliteRuns {
   }
 
   private async setTag(run: RunRow, t: KeyValue): Promise<void> {
-    await this.db.run('INSERT OR REPLACE INTO run_tags (run_pk, key, value) VALUES (?, ?, ?)', [
+    await this.db.run(st(this.db).upsert('run_tags', ['run_pk', 'key', 'value']), [
       run.run_pk,
       t.key,
       t.value,
@@ -291,8 +302,16 @@ export class SqliteRuns {
       const run = await this.activeRow(runId);
       for (const { dataset: d, tags } of datasets) {
         await this.db.run(
-          `INSERT OR IGNORE INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          st(this.db).insertIgnore('datasets', [
+            'dataset_uuid',
+            'experiment_id',
+            'name',
+            'digest',
+            'source_type',
+            'source',
+            'schema',
+            'profile',
+          ]),
           [
             randomUUID(),
             run.experiment_id,
@@ -308,20 +327,22 @@ export class SqliteRuns {
           'SELECT dataset_pk FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?',
           [run.experiment_id, d.name, d.digest],
         ))!;
-        const added = await this.db.run(
-          'INSERT OR IGNORE INTO run_inputs (run_pk, dataset_pk) VALUES (?, ?)',
-          [run.run_pk, ds.dataset_pk],
-        );
+        const added = await this.db.run(st(this.db).insertIgnore('run_inputs', ['run_pk', 'dataset_pk']), [
+          run.run_pk,
+          ds.dataset_pk,
+        ]);
         if (added.changes === 0) continue;
         for (const t of tags) {
-          await this.db.run(
-            'INSERT OR REPLACE INTO input_tags (run_pk, dataset_pk, name, value) VALUES (?, ?, ?, ?)',
-            [run.run_pk, ds.dataset_pk, t.key, t.value],
-          );
+          await this.db.run(st(this.db).upsert('input_tags', ['run_pk', 'dataset_pk', 'name', 'value']), [
+            run.run_pk,
+            ds.dataset_pk,
+            t.key,
+            t.value,
+          ]);
         }
       }
       for (const m of models) {
-        await this.db.run('INSERT OR IGNORE INTO run_model_inputs (run_pk, model_id) VALUES (?, ?)', [
+        await this.db.run(st(this.db).insertIgnore('run_model_inputs', ['run_pk', 'model_id']), [
           run.run_pk,
           m.model_id,
         ]);
@@ -333,7 +354,7 @@ export class SqliteRuns {
     await this.db.tx(async () => {
       const run = await this.activeRow(runId);
       for (const m of models) {
-        await this.db.run('INSERT OR REPLACE INTO run_outputs (run_pk, model_id, step) VALUES (?, ?, ?)', [
+        await this.db.run(st(this.db).upsert('run_outputs', ['run_pk', 'model_id', 'step']), [
           run.run_pk,
           m.model_id,
           m.step,

@@ -78,7 +78,7 @@ export class SqliteSqlDb implements SqlDb {
     });
   }
 
-  async insertReturningId(sql: string, params: Params): Promise<number> {
+  async insertReturningId(sql: string, params: Params, _idColumn?: string): Promise<number> {
     const r = await this.use(() => this.db.run(sql, params as SQLInputValue[]));
     if (this.inTx.getStore() !== true) await this.durable();
     return r.lastInsertRowid;

@@ -10,6 +10,7 @@ import type {
 } from '../../../domain/webhooks.js';
 import type { WebhookInput } from '../../types.js';
 import type { SqlDb } from '../sql-db.js';
+import { st } from '../statements.js';
 
 interface WebhookRow {
   webhook_id: string;
@@ -64,10 +65,11 @@ export class SqliteWebhooks {
   private async setEvents(id: string, events: readonly WebhookEvent[]): Promise<void> {
     await this.db.run('DELETE FROM webhook_events WHERE webhook_id = ?', [id]);
     for (const e of events) {
-      await this.db.run(
-        'INSERT OR IGNORE INTO webhook_events (webhook_id, entity, action) VALUES (?, ?, ?)',
-        [id, e.entity, e.action],
-      );
+      await this.db.run(st(this.db).insertIgnore('webhook_events', ['webhook_id', 'entity', 'action']), [
+        id,
+        e.entity,
+        e.action,
+      ]);
     }
   }
 
@@ -151,7 +153,7 @@ export class SqliteWebhooks {
 
   async ensureSetting(key: string, value: string): Promise<string> {
     return await this.db.tx(async () => {
-      await this.db.run('INSERT OR IGNORE INTO mltrack_settings (key, value) VALUES (?, ?)', [key, value]);
+      await this.db.run(st(this.db).insertIgnore('mltrack_settings', ['key', 'value']), [key, value]);
       return (
         (await this.db.get<{ value: string }>('SELECT value FROM mltrack_settings WHERE key = ?', [key]))
           ?.value ?? value

@@ -1,0 +1,130 @@
+import type { Dialect } from './sql-db.js';
+
+/**
+ * The primary key of every table written with an upsert or an insert-if-absent: the conflict target on SQLite and
+ * PostgreSQL, and what decides which columns an upsert updates on all three.
+ */
+const KEYS: Readonly<Record<string, readonly string[]>> = {
+  experiment_tags: ['experiment_id', 'key'],
+  run_tags: ['run_pk', 'key'],
+  params: ['run_pk', 'key'],
+  metric_keys: ['key'],
+  metrics: ['run_pk', 'key_id', 'step', 'timestamp', 'value', 'is_nan'],
+  latest_metrics: ['run_pk', 'key_id'],
+  datasets: ['experiment_id', 'name', 'digest'],
+  run_inputs: ['run_pk', 'dataset_pk'],
+  input_tags: ['run_pk', 'dataset_pk', 'name'],
+  run_model_inputs: ['run_pk', 'model_id'],
+  run_outputs: ['run_pk', 'model_id'],
+  logged_model_params: ['model_id', 'key'],
+  logged_model_tags: ['model_id', 'key'],
+  logged_model_metrics: ['model_id', 'metric_name', 'timestamp', 'step', 'run_id'],
+  registered_model_tags: ['model_pk', 'key'],
+  model_version_tags: ['model_pk', 'version', 'key'],
+  registered_model_aliases: ['model_pk', 'alias'],
+  webhook_events: ['webhook_id', 'entity', 'action'],
+  mltrack_settings: ['key'],
+};
+
+/** Column names that are reserved words somewhere (MySQL: KEY, SCHEMA) are always written quoted. */
+export const q = (id: string): string => `"${id}"`;
+
+const cols = (c: readonly string[]) => c.map(q).join(', ');
+
+function keyOf(table: string): readonly string[] {
+  const k = KEYS[table];
+  if (k === undefined) throw new Error(`no key known for table ${table}`);
+  return k;
+}
+
+/**
+ * Statement text that differs by dialect. `source` replaces the default `VALUES (?, …)` (e.g. a `SELECT … WHERE
+ * EXISTS` guard). MySQL sessions run with ANSI_QUOTES, so double-quoted identifiers work on all three.
+ */
+export class Statements {
+  private readonly cache = new Map<string, string>();
+  constructor(readonly dialect: Dialect) {}
+
+  private memo(k: string, make: () => string): string {
+    let s = this.cache.get(k);
+    if (s === undefined) {
+      s = make();
+      this.cache.set(k, s);
+    }
+    return s;
+  }
+
+  private head(table: string, columns: readonly string[], source?: string): string {
+    return `INSERT INTO ${table} (${cols(columns)}) ${source ?? `VALUES (${columns.map(() => '?').join(', ')})`}`;
+  }
+
+  /** Inserts the row, or replaces the non-key columns of the row with the same key. */
+  upsert(table: string, columns: readonly string[], source?: string): string {
+    return this.memo(`u|${table}|${columns.join(',')}|${source ?? ''}`, () => {
+      const key = keyOf(table);
+      const rest = columns.filter((c) => !key.includes(c));
+      if (rest.length === 0) return this.insertIgnore(table, columns, source);
+      if (this.dialect === 'mysql') {
+        return `${this.head(table, columns, source)} ON DUPLICATE KEY UPDATE ${rest.map((c) => `${q(c)} = VALUES(${q(c)})`).join(', ')}`;
+      }
+      // SQLite needs a WHERE on INSERT … SELECT to parse ON CONFLICT unambiguously.
+      const src =
+        source !== undefined && this.dialect === 'sqlite' && !/\bWHERE\b/i.test(source)
+          ? `${source} WHERE true`
+          : source;
+      return `${this.head(table, columns, src)} ON CONFLICT (${cols(key)}) DO UPDATE SET ${rest.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`;
+    });
+  }
+
+  /** Inserts the row unless one with the same key exists (never hides other errors, unlike MySQL's INSERT IGNORE). */
+  insertIgnore(table: string, columns: readonly string[], source?: string): string {
+    return this.memo(`i|${table}|${columns.join(',')}|${source ?? ''}`, () => {
+      const key = keyOf(table);
+      if (this.dialect === 'mysql') {
+        const k = q(key[0] as string);
+        return `${this.head(table, columns, source)} ON DUPLICATE KEY UPDATE ${k} = ${k}`;
+      }
+      return `${this.head(table, columns, source)} ON CONFLICT (${cols(key)}) DO NOTHING`;
+    });
+  }
+
+  /**
+   * MLflow's latest-metric rule as one statement: insert the run's latest point for a key, or replace the stored
+   * one only when the new point is greater in (step, timestamp, value). Parameters: run_pk, key_id, step,
+   * timestamp, value, is_nan.
+   */
+  latestMetricUpsert(): string {
+    return this.memo('latest', () => {
+      const head =
+        'INSERT INTO latest_metrics (run_pk, key_id, step, "timestamp", value, is_nan) VALUES (?, ?, ?, ?, ?, ?)';
+      if (this.dialect === 'mysql') {
+        // No WHERE on ON DUPLICATE KEY UPDATE, and assignments see the columns already updated: decide once
+        // (in the first assignment, before step/timestamp/value change), then apply the decision to every column.
+        const newer = '(VALUES(step), VALUES("timestamp"), VALUES(value)) > (step, "timestamp", value)';
+        return `${head} ON DUPLICATE KEY UPDATE is_nan = IF(@mltrack_newer := ${newer}, VALUES(is_nan), is_nan),
+          value = IF(@mltrack_newer, VALUES(value), value), "timestamp" = IF(@mltrack_newer, VALUES("timestamp"), "timestamp"),
+          step = IF(@mltrack_newer, VALUES(step), step)`;
+      }
+      return `${head} ON CONFLICT (run_pk, key_id) DO UPDATE SET step = excluded.step, "timestamp" = excluded."timestamp",
+        value = excluded.value, is_nan = excluded.is_nan
+        WHERE (excluded.step, excluded."timestamp", excluded.value) > (latest_metrics.step, latest_metrics."timestamp", latest_metrics.value)`;
+    });
+  }
+
+  /** The bound value of `LIMIT ?` that means "no limit": SQLite -1, PostgreSQL NULL (ALL), MySQL a huge count. */
+  noLimit(): number | null {
+    return this.dialect === 'sqlite' ? -1 : this.dialect === 'postgres' ? null : Number.MAX_SAFE_INTEGER;
+  }
+}
+
+const BY_DIALECT = new Map<Dialect, Statements>();
+
+/** The (cached) statement builder for a connection's dialect. */
+export function st(db: { readonly dialect: Dialect }): Statements {
+  let s = BY_DIALECT.get(db.dialect);
+  if (s === undefined) {
+    s = new Statements(db.dialect);
+    BY_DIALECT.set(db.dialect, s);
+  }
+  return s;
+}
