@@ -1,6 +1,7 @@
 import type { KeyValue } from '../src/domain/entities/common.js';
 import type { Metric } from '../src/domain/entities/metric.js';
-import { openSqliteStore } from '../src/store/sql/sqlite/sqlite-store.js';
+import { openStore } from '../src/store/registry.js';
+import type { SqlStore } from '../src/store/sql/shared/sql-store.js';
 import { rng } from './lib/stats.js';
 
 /** W4 data shape (benchmarks.md §6): one experiment, N runs × 50 params, 20 tags, 30 latest metrics. */
@@ -56,10 +57,10 @@ function runData(i: number, r: () => number) {
  */
 export async function seedW4(dbFile: string, runs: number, cwd: string): Promise<SeedResult> {
   const t0 = performance.now();
-  const store = await openSqliteStore(`sqlite:///${dbFile}`, {
+  const store = (await openStore(`sqlite:///${dbFile}`, {
     defaultArtifactRoot: 'mlflow-artifacts:/',
     cwd,
-  });
+  })) as SqlStore;
   try {
     const experimentId = await store.createExperiment({ name: 'w4-search' });
     const r = rng(42);

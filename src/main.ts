@@ -17,6 +17,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // The local artifact folder exists from the first start (like MLflow's local artifact root).
   if (config.serveArtifacts) await mkdir(config.artifactsDestination, { recursive: true });
   const store = await openStore(config.backendStoreUri, {
+    ...config.sql,
     defaultArtifactRoot: config.defaultArtifactRoot,
     cwd: config.cwd,
   });

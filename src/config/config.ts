@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { SqlConnectionOptions } from '../store/types.js';
 
 /** Parsed once at start-up, frozen, passed down. Nothing outside config/ reads process.env. */
 export interface ServerConfig {
@@ -26,6 +27,8 @@ export interface ServerConfig {
   /** Working directory relative paths resolve against (artifact locations). */
   readonly cwd: string;
   readonly webhooks: WebhookConfig;
+  /** Pool and TLS settings for PostgreSQL/MySQL backends. */
+  readonly sql: SqlConnectionOptions;
 }
 
 /** MLflow's MLFLOW_WEBHOOK_* variables. */
@@ -97,6 +100,26 @@ export function parseWebhookConfig(env: Env): WebhookConfig {
   });
 }
 
+/**
+ * MLflow's SQLAlchemy pool variables, mapped onto the driver pool: POOL_SIZE + MAX_OVERFLOW connections at most
+ * (defaults 5 + 10, as SQLAlchemy's), POOL_RECYCLE seconds of connection lifetime; and MySQL TLS file paths.
+ */
+export function parseSqlConnectionOptions(env: Env): SqlConnectionOptions {
+  const size = envInt(env, 'MLFLOW_SQLALCHEMYSTORE_POOL_SIZE', 5, 1);
+  const overflow = envInt(env, 'MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW', 10, 0);
+  const recycle = envInt(env, 'MLFLOW_SQLALCHEMYSTORE_POOL_RECYCLE', 0, -1);
+  const out: SqlConnectionOptions = {
+    pool: { max: size + overflow, maxLifetimeSeconds: Math.max(0, recycle) },
+  };
+  const ssl = {
+    ...(env.MLFLOW_MYSQL_SSL_CA ? { ca: env.MLFLOW_MYSQL_SSL_CA } : {}),
+    ...(env.MLFLOW_MYSQL_SSL_CERT ? { cert: env.MLFLOW_MYSQL_SSL_CERT } : {}),
+    ...(env.MLFLOW_MYSQL_SSL_KEY ? { key: env.MLFLOW_MYSQL_SSL_KEY } : {}),
+  };
+  if (Object.keys(ssl).length > 0) out.mysqlSsl = ssl;
+  return out;
+}
+
 function csv(v: string | undefined): string[] {
   return (v ?? '')
     .split(',')
@@ -158,5 +181,6 @@ export function parseServerConfig(
       flags.disableSecurityMiddleware ?? envBool(env.MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE, false),
     cwd,
     webhooks: parseWebhookConfig(env),
+    sql: parseSqlConnectionOptions(env),
   });
 }

@@ -1,4 +1,7 @@
+import { redact } from './redact.js';
 import type { StoreOptions, TrackingStore } from './types.js';
+
+export { redact };
 
 /**
  * Backend store by URI scheme. Each driver is imported lazily, so an install that only uses SQLite never loads a
@@ -8,26 +11,26 @@ export async function openStore(uri: string, opts: StoreOptions & { cwd: string 
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase() ?? '';
   const base = scheme.split('+')[0];
   switch (base) {
-    case 'sqlite': {
-      const { openSqliteStore } = await import('./sql/sqlite/sqlite-store.js');
-      return openSqliteStore(uri, opts);
-    }
+    case 'sqlite':
     case 'postgresql':
     case 'postgres':
     case 'mysql':
+    case 'mariadb': {
+      const { openSqlDb } = await import('./sql/open-sql-db.js');
+      const { SqlStore } = await import('./sql/shared/sql-store.js');
+      return SqlStore.open(await openSqlDb(uri, opts), uri, opts);
+    }
     case 'mssql':
+      throw new Error(
+        `Microsoft SQL Server is not supported yet (URI: ${redact(uri)}). Use sqlite:///, postgresql:// or mysql://.`,
+      );
     case 'dynamodb':
       throw new Error(
-        `Backend store '${base}' is not supported by this mltrack build yet (URI: ${redact(uri)}).`,
+        `Backend store 'dynamodb' is not supported by this mltrack build yet (URI: ${redact(uri)}).`,
       );
     default:
       throw new Error(
-        `Unsupported backend store URI '${redact(uri)}'. Supported: sqlite:///<path> (more backends are coming).`,
+        `Unsupported backend store URI '${redact(uri)}'. Supported: sqlite:///<path>, postgresql://…, mysql://….`,
       );
   }
-}
-
-/** Hide credentials in URIs that end up in messages. */
-export function redact(uri: string): string {
-  return uri.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
 }

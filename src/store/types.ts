@@ -231,7 +231,18 @@ export interface TrackingStore
   close(): Promise<void>;
 }
 
-export interface StoreOptions {
+/** Connection settings for SQL backends (from MLflow's MLFLOW_SQLALCHEMYSTORE_* and MLFLOW_MYSQL_SSL_* variables). */
+export interface SqlConnectionOptions {
+  pool?: {
+    max?: number;
+    maxLifetimeSeconds?: number;
+    connectionTimeoutMillis?: number;
+  };
+  /** PEM file paths. */
+  mysqlSsl?: { ca?: string; cert?: string; key?: string };
+}
+
+export interface StoreOptions extends SqlConnectionOptions {
   /** Where new experiments put their artifacts, e.g. `mlflow-artifacts:/` or an absolute path. */
   defaultArtifactRoot: string;
 }

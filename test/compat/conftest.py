@@ -93,7 +93,7 @@ def _server_command(port: int, tmp: Path) -> list[str]:
         "--port",
         str(port),
         "--backend-store-uri",
-        f"sqlite:///{tmp}/mlflow.db",
+        os.environ.get("COMPAT_BACKEND_STORE_URI") or f"sqlite:///{tmp}/mlflow.db",
         "--artifacts-destination",
         f"{tmp}/mlartifacts",
     ]

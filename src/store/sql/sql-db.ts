@@ -1,7 +1,7 @@
 /**
  * The one connection interface the shared SQL store runs on. Each dialect (SQLite, PostgreSQL, MySQL/MariaDB)
  * implements it in its own folder; everything above it is dialect-neutral SQL with `?` placeholders (drivers
- * rewrite them, e.g. to `$1` for PostgreSQL) plus the few fragments in `SqlDialect`.
+ * rewrite them, e.g. to `$1` for PostgreSQL) plus the statements that differ by dialect, built in statements.ts.
  *
  * Transactions: `tx(fn)` runs fn in one transaction and every call made inside fn (found through the async
  * context, so helpers need no handle) runs on that transaction's connection; a nested `tx` joins the outer one.
@@ -27,21 +27,4 @@ export interface SqlDb {
   exec(sql: string): Promise<void>;
   tx<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
-}
-
-/** SQL fragments that differ by dialect. */
-export interface SqlDialect {
-  /** `INSERT ... ` that silently skips rows whose `conflict` key exists. */
-  insertIgnore(table: string, columns: readonly string[], conflict: readonly string[]): string;
-  /** `INSERT ...` that updates `update` columns when the `conflict` key exists. */
-  upsert(
-    table: string,
-    columns: readonly string[],
-    conflict: readonly string[],
-    update: readonly string[],
-  ): string;
-  /** A case-insensitive LIKE of `col` against a bound pattern. */
-  ilike(col: string): string;
-  /** ORDER BY term with NULLs last whatever the direction. */
-  orderNullsLast(expr: string, ascending: boolean): string;
 }

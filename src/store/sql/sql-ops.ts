@@ -12,7 +12,7 @@ export function compileComparison(col: string, c: Comparison, params: SqlValue[]
     case 'IN':
     case 'NOT IN': {
       if (v.kind !== 'list') throw invalidParam(`Expected a list of values for '${c.op}'`);
-      if (v.values.length === 0) return c.op === 'IN' ? '0' : '1';
+      if (v.values.length === 0) return c.op === 'IN' ? '1 = 0' : '1 = 1';
       params.push(...v.values);
       return `${col} ${c.op} (${v.values.map(() => '?').join(', ')})`;
     }

@@ -31,8 +31,8 @@ export const q = (id: string): string => `"${id}"`;
 
 const cols = (c: readonly string[]) => c.map(q).join(', ');
 
-function keyOf(table: string): readonly string[] {
-  const k = KEYS[table];
+function keyOf(table: string, extra: Readonly<Record<string, readonly string[]>>): readonly string[] {
+  const k = extra[table] ?? KEYS[table];
   if (k === undefined) throw new Error(`no key known for table ${table}`);
   return k;
 }
@@ -43,7 +43,11 @@ function keyOf(table: string): readonly string[] {
  */
 export class Statements {
   private readonly cache = new Map<string, string>();
-  constructor(readonly dialect: Dialect) {}
+  /** `keys` adds or overrides primary keys (tests use tables of their own). */
+  constructor(
+    readonly dialect: Dialect,
+    private readonly keys: Readonly<Record<string, readonly string[]>> = {},
+  ) {}
 
   private memo(k: string, make: () => string): string {
     let s = this.cache.get(k);
@@ -61,7 +65,7 @@ export class Statements {
   /** Inserts the row, or replaces the non-key columns of the row with the same key. */
   upsert(table: string, columns: readonly string[], source?: string): string {
     return this.memo(`u|${table}|${columns.join(',')}|${source ?? ''}`, () => {
-      const key = keyOf(table);
+      const key = keyOf(table, this.keys);
       const rest = columns.filter((c) => !key.includes(c));
       if (rest.length === 0) return this.insertIgnore(table, columns, source);
       if (this.dialect === 'mysql') {
@@ -79,7 +83,7 @@ export class Statements {
   /** Inserts the row unless one with the same key exists (never hides other errors, unlike MySQL's INSERT IGNORE). */
   insertIgnore(table: string, columns: readonly string[], source?: string): string {
     return this.memo(`i|${table}|${columns.join(',')}|${source ?? ''}`, () => {
-      const key = keyOf(table);
+      const key = keyOf(table, this.keys);
       if (this.dialect === 'mysql') {
         const k = q(key[0] as string);
         return `${this.head(table, columns, source)} ON DUPLICATE KEY UPDATE ${k} = ${k}`;
@@ -109,6 +113,14 @@ export class Statements {
         value = excluded.value, is_nan = excluded.is_nan
         WHERE (excluded.step, excluded."timestamp", excluded.value) > (latest_metrics.step, latest_metrics."timestamp", latest_metrics.value)`;
     });
+  }
+
+  /**
+   * Row lock suffix for a SELECT inside a transaction: PostgreSQL and MySQL lock the row until commit (so
+   * concurrent writers on the same parent queue up); SQLite already serializes writers, and has no FOR UPDATE.
+   */
+  forUpdate(): string {
+    return this.dialect === 'sqlite' ? '' : ' FOR UPDATE';
   }
 
   /** The bound value of `LIMIT ?` that means "no limit": SQLite -1, PostgreSQL NULL (ALL), MySQL a huge count. */

@@ -1,8 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { SQLInputValue } from 'node:sqlite';
 import type { Params, SqlDb } from '../sql-db.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { SqliteDb } from './sqlite-db.js';
+
+/** `sqlite:///relative.db`, `sqlite:////abs/path.db`, `sqlite://` or `sqlite:///:memory:` → a file path. */
+export function sqliteFileFromUri(uri: string, cwd: string): string {
+  const m = /^sqlite:\/\/(\/?)(.*)$/.exec(uri);
+  if (m === null) throw new Error(`Not a SQLite URI: ${uri}`);
+  const rest = (m[2] ?? '').split('?')[0] ?? '';
+  if (rest === '' || rest === ':memory:') return ':memory:';
+  return path.isAbsolute(rest) ? rest : path.resolve(cwd, rest.startsWith('/') ? rest.slice(1) : rest);
+}
 
 /**
  * The SqlDb interface over one synchronous node:sqlite connection.
@@ -23,7 +34,11 @@ export class SqliteSqlDb implements SqlDb {
   private checkpointer: Checkpointer | undefined;
 
   constructor(private readonly file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new SqliteDb(file);
+    // Background checkpoints (the worker starts with the first write); the connection's own threshold
+    // (16k pages ≈ 64 MB) is only a safety net.
+    if (file !== ':memory:') this.db.exec('PRAGMA wal_autocheckpoint = 16000');
   }
 
   private async acquire(): Promise<void> {

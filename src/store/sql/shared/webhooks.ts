@@ -26,7 +26,7 @@ interface WebhookRow {
 const LIVE = `workspace = '${DEFAULT_WORKSPACE}' AND deleted_timestamp IS NULL`;
 
 /** Webhooks on SQLite: soft delete as MLflow does; events in their own table, indexed by (entity, action). */
-export class SqliteWebhooks {
+export class SqlWebhooks {
   constructor(private readonly db: SqlDb) {}
 
   private async load(rows: WebhookRow[]): Promise<WebhookRecord[]> {
@@ -34,7 +34,7 @@ export class SqliteWebhooks {
     for (const r of rows) {
       const events = (
         await this.db.all<{ entity: WebhookEntity; action: WebhookAction }>(
-          'SELECT entity, action FROM webhook_events WHERE webhook_id = ? ORDER BY rowid',
+          'SELECT entity, action FROM webhook_events WHERE webhook_id = ? ORDER BY seq',
           [r.webhook_id],
         )
       ).map((e) => ({ entity: e.entity, action: e.action }));
@@ -155,7 +155,7 @@ export class SqliteWebhooks {
     return await this.db.tx(async () => {
       await this.db.run(st(this.db).insertIgnore('mltrack_settings', ['key', 'value']), [key, value]);
       return (
-        (await this.db.get<{ value: string }>('SELECT value FROM mltrack_settings WHERE key = ?', [key]))
+        (await this.db.get<{ value: string }>('SELECT value FROM mltrack_settings WHERE "key" = ?', [key]))
           ?.value ?? value
       );
     });

@@ -46,7 +46,7 @@ export async function loadVersions(db: SqlDb, rows: VersionRow[]): Promise<Model
   const pks = [...new Set(rows.map((r) => r.model_pk))];
   const tags = new Map<string, KeyValue[]>();
   for (const t of await db.all<{ model_pk: number; version: number; key: string; value: string }>(
-    `SELECT model_pk, version, key, value FROM model_version_tags WHERE model_pk IN (${ph(pks.length)})`,
+    `SELECT model_pk, version, "key", value FROM model_version_tags WHERE model_pk IN (${ph(pks.length)})`,
     pks,
   )) {
     pushTo(tags, `${t.model_pk}:${t.version}`, { key: t.key, value: t.value });
@@ -87,7 +87,7 @@ export async function loadModels(db: SqlDb, rows: ModelRow[]): Promise<Registere
   const pks = rows.map((r) => r.model_pk);
   const tags = new Map<number, KeyValue[]>();
   for (const t of await db.all<{ model_pk: number; key: string; value: string }>(
-    `SELECT model_pk, key, value FROM registered_model_tags WHERE model_pk IN (${ph(pks.length)})`,
+    `SELECT model_pk, "key", value FROM registered_model_tags WHERE model_pk IN (${ph(pks.length)})`,
     pks,
   )) {
     pushTo(tags, t.model_pk, { key: t.key, value: t.value });

@@ -3,7 +3,7 @@ import { invalidParam } from '../../../domain/errors.js';
 import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
 import type { SqlValue } from '../sql-db.js';
 import { compileComparison } from '../sql-ops.js';
-import { stagesFor } from './sqlite-search-runs.js';
+import { stagesFor } from './search-runs.js';
 
 const COLUMNS: Record<string, string> = {
   name: 'e.name',
@@ -34,7 +34,7 @@ export function compileExperimentSearch(q: {
       where.push(compileComparison(column(c.key), c, params));
     } else if (c.entity === 'tag') {
       params.push(c.key);
-      const tag = 'SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ?';
+      const tag = 'SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t."key" = ?';
       if (c.op === 'IS NULL' || c.op === 'IS NOT NULL') {
         where.push(`${c.op === 'IS NULL' ? 'NOT ' : ''}EXISTS (${tag})`);
         continue;

@@ -17,11 +17,11 @@ import {
   type ModelRow,
   VERSION_COLUMNS,
   type VersionRow,
-} from './sqlite-registry-load.js';
-import { type RegistrySearch, searchModels, searchVersions } from './sqlite-registry-search.js';
+} from './registry-load.js';
+import { type RegistrySearch, searchModels, searchVersions } from './registry-search.js';
 
 /** The model registry on SQLite. Every write is one transaction; version numbers are MAX+1 under the write lock. */
-export class SqliteRegistry {
+export class SqlRegistry {
   constructor(private readonly db: SqlDb) {}
 
   private async model(name: string): Promise<ModelRow> {
@@ -59,7 +59,7 @@ export class SqliteRegistry {
       );
       if (clash !== undefined) {
         const isPrompt = await this.db.get(
-          'SELECT 1 FROM registered_model_tags WHERE model_pk = ? AND key = ?',
+          'SELECT 1 FROM registered_model_tags WHERE model_pk = ? AND "key" = ?',
           [clash.model_pk, TAG_IS_PROMPT],
         );
         const wantsPrompt = input.tags.some((t) => t.key === TAG_IS_PROMPT);
@@ -157,7 +157,7 @@ export class SqliteRegistry {
   async deleteModelTag(name: string, key: string): Promise<void> {
     await this.db.tx(async () => {
       const row = await this.model(name);
-      await this.db.run('DELETE FROM registered_model_tags WHERE model_pk = ? AND key = ?', [
+      await this.db.run('DELETE FROM registered_model_tags WHERE model_pk = ? AND "key" = ?', [
         row.model_pk,
         key,
       ]);
@@ -176,6 +176,11 @@ export class SqliteRegistry {
   }): Promise<ModelVersion> {
     const { pk, version } = await this.db.tx(async () => {
       const row = await this.model(input.name);
+      // Version numbers are MAX+1: concurrent creates on one model must take turns (row lock on the model).
+      await this.db.get(
+        `SELECT model_pk FROM registered_models WHERE model_pk = ?${st(this.db).forUpdate()}`,
+        [row.model_pk],
+      );
       const max = await this.db.get<{ v: number | null }>(
         'SELECT MAX(version) AS v FROM model_versions WHERE model_pk = ?',
         [row.model_pk],
@@ -301,7 +306,7 @@ export class SqliteRegistry {
   async deleteVersionTag(name: string, version: number, key: string): Promise<void> {
     await this.db.tx(async () => {
       const row = await this.versionRow(name, version);
-      await this.db.run('DELETE FROM model_version_tags WHERE model_pk = ? AND version = ? AND key = ?', [
+      await this.db.run('DELETE FROM model_version_tags WHERE model_pk = ? AND version = ? AND "key" = ?', [
         row.model_pk,
         version,
         key,

@@ -4,7 +4,7 @@ import type { Run } from '../../../domain/entities/run.js';
  * Snapshots of complete runs, keyed by run_pk, for the single-process SQLite store. Search pages and run pages
  * re-read the same finished runs over and over; a snapshot saves reloading their params, tags and metrics, and the
  * API layer memoizes each snapshot's wire JSON, so an unchanged run is serialized once.
- * Every write to a run invalidates its entry (SqliteRuns.activeRow/delete/restore); experiment delete/restore
+ * Every write to a run invalidates its entry (SqlRuns.activeRow/delete/restore); experiment delete/restore
  * clears everything. Snapshots are shared: nobody may mutate a returned Run. Bounded by an estimate of bytes.
  */
 export class RunCache {

@@ -1,8 +1,8 @@
 import type { Metric } from '../../../domain/entities/metric.js';
 import type { SqlDb } from '../sql-db.js';
 import { st } from '../statements.js';
-import type { MetricKeys } from './sqlite-metric-keys.js';
-import type { SqliteRuns } from './sqlite-runs.js';
+import type { MetricKeys } from './metric-keys.js';
+import type { SqlRuns } from './runs.js';
 
 interface PointRow {
   value: number;
@@ -17,10 +17,10 @@ const point = (key: string, r: PointRow, runId?: string): Metric => {
   return m;
 };
 
-export class SqliteMetrics {
+export class SqlMetrics {
   constructor(
     private readonly db: SqlDb,
-    private readonly runs: SqliteRuns,
+    private readonly runs: SqlRuns,
     private readonly keys: MetricKeys,
   ) {}
 

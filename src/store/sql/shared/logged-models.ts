@@ -11,7 +11,7 @@ import { appendUriPath } from '../../uri-path.js';
 import type { SqlDb, SqlValue } from '../sql-db.js';
 import { compileComparison } from '../sql-ops.js';
 import { st } from '../statements.js';
-import type { SqliteExperiments } from './sqlite-experiments.js';
+import type { SqlExperiments } from './experiments.js';
 
 interface ModelRow {
   model_id: string;
@@ -46,10 +46,10 @@ const ORDER_ALIASES: Record<string, string> = {
   last_updated_timestamp: 'last_updated_timestamp_ms',
 };
 
-export class SqliteLoggedModels {
+export class SqlLoggedModels {
   constructor(
     private readonly db: SqlDb,
-    private readonly experiments: SqliteExperiments,
+    private readonly experiments: SqlExperiments,
   ) {}
 
   async create(input: {
@@ -139,7 +139,7 @@ export class SqliteLoggedModels {
   async deleteTag(modelId: string, key: string): Promise<void> {
     await this.db.tx(async () => {
       await this.row(modelId);
-      const r = await this.db.run('DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?', [
+      const r = await this.db.run('DELETE FROM logged_model_tags WHERE model_id = ? AND "key" = ?', [
         modelId,
         key,
       ]);
@@ -161,7 +161,7 @@ export class SqliteLoggedModels {
     const kv = async (table: string) => {
       const m = new Map<string, KeyValue[]>();
       for (const r of await this.db.all<{ model_id: string; key: string; value: string }>(
-        `SELECT model_id, key, value FROM ${table} WHERE model_id IN (${ph})`,
+        `SELECT model_id, "key", value FROM ${table} WHERE model_id IN (${ph})`,
         ids,
       )) {
         pushTo(m, r.model_id, { key: r.key, value: r.value });
@@ -266,7 +266,7 @@ export class SqliteLoggedModels {
         const table = c.entity === 'param' ? 'logged_model_params' : 'logged_model_tags';
         params.push(c.key);
         where.push(
-          `EXISTS (SELECT 1 FROM ${table} x WHERE x.model_id = m.model_id AND x.key = ? AND ${compileComparison('x.value', c, params)})`,
+          `EXISTS (SELECT 1 FROM ${table} x WHERE x.model_id = m.model_id AND x."key" = ? AND ${compileComparison('x.value', c, params)})`,
         );
       } else {
         throw invalidParam(`Invalid entity type '${c.entity}' in logged model filter.`);

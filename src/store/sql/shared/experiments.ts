@@ -10,7 +10,7 @@ import { st } from '../statements.js';
 
 type Row = Record<string, unknown>;
 
-import { compileExperimentSearch } from './sqlite-search-experiments.js';
+import { compileExperimentSearch } from './search-experiments.js';
 
 interface ExperimentRow {
   experiment_id: number;
@@ -51,7 +51,7 @@ function toExperiment(row: ExperimentRow, tags: KeyValue[]): Experiment {
   };
 }
 
-export class SqliteExperiments {
+export class SqlExperiments {
   constructor(
     private readonly db: SqlDb,
     private readonly defaultArtifactRoot: string,
@@ -117,7 +117,7 @@ export class SqliteExperiments {
     const out = new Map<number, KeyValue[]>();
     if (ids.length === 0) return out;
     const rows = await this.db.all<{ experiment_id: number; key: string; value: string }>(
-      `SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN (${ids.map(() => '?').join(',')}) ORDER BY key`,
+      `SELECT experiment_id, "key", value FROM experiment_tags WHERE experiment_id IN (${ids.map(() => '?').join(',')}) ORDER BY "key"`,
       ids,
     );
     for (const r of rows) {
@@ -216,7 +216,7 @@ export class SqliteExperiments {
   async deleteTag(id: string, key: string): Promise<void> {
     await this.db.tx(async () => {
       const row = await this.requireActive(id);
-      const r = await this.db.run('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?', [
+      const r = await this.db.run('DELETE FROM experiment_tags WHERE experiment_id = ? AND "key" = ?', [
         row.experiment_id,
         key,
       ]);

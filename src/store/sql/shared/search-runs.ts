@@ -58,12 +58,12 @@ function clause(c: Comparison, i: number, p: Parts, keyId: (k: string) => number
       if (c.op === 'IS NULL' || c.op === 'IS NOT NULL') {
         p.whereParams.push(c.key);
         p.where.push(
-          `${c.op === 'IS NULL' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} x WHERE x.run_pk = r.run_pk AND x.key = ?)`,
+          `${c.op === 'IS NULL' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} x WHERE x.run_pk = r.run_pk AND x."key" = ?)`,
         );
         return;
       }
       const a = `f${c.entity[0]}${i}`;
-      p.joins.push(`JOIN ${table} ${a} ON ${a}.run_pk = r.run_pk AND ${a}.key = ?`);
+      p.joins.push(`JOIN ${table} ${a} ON ${a}.run_pk = r.run_pk AND ${a}."key" = ?`);
       p.joinParams.push(c.key);
       p.where.push(compileComparison(`${a}.value`, c, p.whereParams));
       return;
@@ -122,7 +122,7 @@ export function compileRunSearch(q: {
     } else if (o.entity === 'param' || o.entity === 'tag') {
       const a = `o${o.entity[0]}${i}`;
       const table = o.entity === 'param' ? 'params' : 'run_tags';
-      p.joins.push(`LEFT JOIN ${table} ${a} ON ${a}.run_pk = r.run_pk AND ${a}.key = ?`);
+      p.joins.push(`LEFT JOIN ${table} ${a} ON ${a}.run_pk = r.run_pk AND ${a}."key" = ?`);
       p.joinParams.push(o.key);
       order.push(`(${a}.value IS NULL) ASC`, `${a}.value ${dir}`);
     } else {

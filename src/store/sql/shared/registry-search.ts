@@ -15,7 +15,7 @@ import {
   type ModelRow,
   VERSION_COLUMNS,
   type VersionRow,
-} from './sqlite-registry-load.js';
+} from './registry-load.js';
 
 /** One page (limit/offset) of a registry search, compiled from the filter AST. */
 export interface RegistrySearch {
@@ -27,7 +27,7 @@ export interface RegistrySearch {
 }
 
 /** Registered models that carry the prompt tag (MLflow keeps prompts out of ordinary searches). */
-const PROMPT_TAG = `EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.model_pk = m.model_pk AND pt.key = '${TAG_IS_PROMPT}' AND lower(pt.value) = 'true')`;
+const PROMPT_TAG = `EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.model_pk = m.model_pk AND pt."key" = '${TAG_IS_PROMPT}' AND lower(pt.value) = 'true')`;
 
 export async function searchModels(db: SqlDb, q: RegistrySearch): Promise<RegisteredModel[]> {
   const params: SqlValue[] = [DEFAULT_WORKSPACE];
@@ -38,7 +38,7 @@ export async function searchModels(db: SqlDb, q: RegistrySearch): Promise<Regist
     else {
       params.push(c.key);
       where.push(
-        `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.model_pk = m.model_pk AND t.key = ? AND ${compileComparison('t.value', c, params)})`,
+        `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.model_pk = m.model_pk AND t."key" = ? AND ${compileComparison('t.value', c, params)})`,
       );
     }
   }
@@ -72,7 +72,7 @@ export async function searchVersions(db: SqlDb, q: RegistrySearch): Promise<Mode
     } else {
       params.push(c.key);
       where.push(
-        `EXISTS (SELECT 1 FROM model_version_tags t WHERE t.model_pk = v.model_pk AND t.version = v.version AND t.key = ? AND ${compileComparison('t.value', c, params)})`,
+        `EXISTS (SELECT 1 FROM model_version_tags t WHERE t.model_pk = v.model_pk AND t.version = v.version AND t."key" = ? AND ${compileComparison('t.value', c, params)})`,
       );
     }
   }

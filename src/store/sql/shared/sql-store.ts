@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { KeyValue, ViewType } from '../../../domain/entities/common.js';
 import type { Experiment } from '../../../domain/entities/experiment.js';
 import type { LoggedModel, LoggedModelStatus } from '../../../domain/entities/logged-model.js';
@@ -9,6 +7,7 @@ import type { Dataset, Run, RunInfo, RunStatus } from '../../../domain/entities/
 import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
 import { decodeOffsetToken, encodeOffsetToken, encodePageToken } from '../../../domain/search/page-token.js';
 import type { WebhookEvent, WebhookRecord } from '../../../domain/webhooks.js';
+import { redact } from '../../redact.js';
 import type {
   LogBatchInput,
   LoggedModelOrder,
@@ -17,63 +16,57 @@ import type {
   TrackingStore,
   WebhookInput,
 } from '../../types.js';
-import { requireExperimentIds, SqliteExperiments } from './sqlite-experiments.js';
-import { SqliteLoggedModels } from './sqlite-logged-models.js';
-import { MetricKeys } from './sqlite-metric-keys.js';
-import { SqliteMetrics } from './sqlite-metrics.js';
-import { ensureSchema } from './sqlite-migrate.js';
-import { SqliteRegistry } from './sqlite-registry.js';
-import { RunCache } from './sqlite-run-cache.js';
-import { loadRuns, type RunRow } from './sqlite-run-loader.js';
-import { SqliteRuns } from './sqlite-runs.js';
-import { compileRunSearch } from './sqlite-search-runs.js';
-import { SqliteSqlDb } from './sqlite-sql-db.js';
-import { SqliteWebhooks } from './sqlite-webhooks.js';
+import { ensureSchema } from '../migrate.js';
+import type { SqlDb } from '../sql-db.js';
+import { requireExperimentIds, SqlExperiments } from './experiments.js';
+import { SqlLoggedModels } from './logged-models.js';
+import { MetricKeys } from './metric-keys.js';
+import { SqlMetrics } from './metrics.js';
+import { SqlRegistry } from './registry.js';
+import { RunCache } from './run-cache.js';
+import { loadRuns, type RunRow } from './run-loader.js';
+import { SqlRuns } from './runs.js';
+import { compileRunSearch } from './search-runs.js';
+import { SqlWebhooks } from './webhooks.js';
 
-/** `sqlite:///relative.db`, `sqlite:////abs/path.db`, `sqlite://` or `sqlite:///:memory:` → a file path. */
-export function sqliteFileFromUri(uri: string, cwd: string): string {
-  const m = /^sqlite:\/\/(\/?)(.*)$/.exec(uri);
-  if (m === null) throw new Error(`Not a SQLite URI: ${uri}`);
-  const rest = (m[2] ?? '').split('?')[0] ?? '';
-  if (rest === '' || rest === ':memory:') return ':memory:';
-  return path.isAbsolute(rest) ? rest : path.resolve(cwd, rest.startsWith('/') ? rest.slice(1) : rest);
-}
-
-/** The embedded SQLite store. Synchronous node:sqlite under an async interface; every write is one transaction. */
-export class SqliteStore implements TrackingStore {
+/**
+ * The one SQL store: the same code on SQLite, PostgreSQL and MySQL/MariaDB, over the SqlDb interface. Every write is
+ * one transaction. Run snapshots are cached only when this process is the database's one writer (SQLite).
+ */
+export class SqlStore implements TrackingStore {
   readonly capabilities = { transactionalLogBatch: true } as const;
-  readonly db: SqliteSqlDb;
-  private readonly experiments: SqliteExperiments;
-  private readonly runs: SqliteRuns;
-  private readonly metrics: SqliteMetrics;
-  private readonly models: SqliteLoggedModels;
-  private readonly registry: SqliteRegistry;
-  private readonly webhooks: SqliteWebhooks;
+  readonly db: SqlDb;
+  private readonly experiments: SqlExperiments;
+  private readonly runs: SqlRuns;
+  private readonly metrics: SqlMetrics;
+  private readonly models: SqlLoggedModels;
+  private readonly registry: SqlRegistry;
+  private readonly webhooks: SqlWebhooks;
   private readonly keys: MetricKeys;
 
-  private constructor(db: SqliteSqlDb, opts: StoreOptions) {
+  private constructor(db: SqlDb, opts: StoreOptions) {
     this.db = db;
     const keys = new MetricKeys(db);
     this.keys = keys;
-    this.experiments = new SqliteExperiments(db, opts.defaultArtifactRoot);
-    this.runs = new SqliteRuns(db, this.experiments, keys, new RunCache());
-    this.metrics = new SqliteMetrics(db, this.runs, keys);
-    this.models = new SqliteLoggedModels(db, this.experiments);
-    this.registry = new SqliteRegistry(db);
-    this.webhooks = new SqliteWebhooks(db);
+    this.experiments = new SqlExperiments(db, opts.defaultArtifactRoot);
+    // Other servers may write the same PostgreSQL/MySQL database, so only SQLite keeps run snapshots.
+    this.runs = new SqlRuns(
+      db,
+      this.experiments,
+      keys,
+      new RunCache(db.dialect === 'sqlite' ? undefined : 0),
+    );
+    this.metrics = new SqlMetrics(db, this.runs, keys);
+    this.models = new SqlLoggedModels(db, this.experiments);
+    this.registry = new SqlRegistry(db);
+    this.webhooks = new SqlWebhooks(db);
   }
 
-  static async open(file: string, uri: string, opts: StoreOptions): Promise<SqliteStore> {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-    const db = new SqliteSqlDb(file);
+  /** Checks (or, on an empty database, creates) the schema, then seeds the default experiment. Closes db on failure. */
+  static async open(db: SqlDb, uri: string, opts: StoreOptions): Promise<SqlStore> {
     try {
-      ensureSchema(db.db, uri);
-      if (file !== ':memory:') {
-        // Background checkpoints (started with the first write); the connection's own threshold (16k pages ≈
-        // 64 MB) is only a safety net.
-        db.db.exec('PRAGMA wal_autocheckpoint = 16000');
-      }
-      const store = new SqliteStore(db, opts);
+      await ensureSchema(db, redact(uri));
+      const store = new SqlStore(db, opts);
       await store.experiments.ensureDefaultExperiment();
       return store;
     } catch (e) {
@@ -311,7 +304,7 @@ export class SqliteStore implements TrackingStore {
   async getLatestVersions(name: string, stages: Stage[]): Promise<ModelVersion[]> {
     return this.registry.latestVersions(name, stages);
   }
-  async createModelVersion(input: Parameters<SqliteRegistry['createVersion']>[0]): Promise<ModelVersion> {
+  async createModelVersion(input: Parameters<SqlRegistry['createVersion']>[0]): Promise<ModelVersion> {
     return this.registry.createVersion(input);
   }
   async getModelVersion(name: string, version: number): Promise<ModelVersion> {
@@ -393,8 +386,4 @@ export class SqliteStore implements TrackingStore {
 
 function withToken<T>(items: T[], hasMore: boolean, offset: number): SearchResult<T> {
   return hasMore ? { items, nextPageToken: encodeOffsetToken(offset + items.length) } : { items };
-}
-
-export function openSqliteStore(uri: string, opts: StoreOptions & { cwd: string }): Promise<SqliteStore> {
-  return SqliteStore.open(sqliteFileFromUri(uri, opts.cwd), uri, opts);
 }

@@ -14,10 +14,10 @@ import type { LogBatchInput } from '../../types.js';
 import { appendUriPath } from '../../uri-path.js';
 import type { Params, SqlDb } from '../sql-db.js';
 import { st } from '../statements.js';
-import type { SqliteExperiments } from './sqlite-experiments.js';
-import type { MetricKeys } from './sqlite-metric-keys.js';
-import type { RunCache } from './sqlite-run-cache.js';
-import { loadRuns, type RunRow, toRunInfo } from './sqlite-run-loader.js';
+import type { SqlExperiments } from './experiments.js';
+import type { MetricKeys } from './metric-keys.js';
+import type { RunCache } from './run-cache.js';
+import { loadRuns, type RunRow, toRunInfo } from './run-loader.js';
 
 /** Python's repr of the non-matching params list, as MLflow's log-batch error shows it. */
 function pyRepr(items: { key: string; old_value: string; new_value: string }[]): string {
@@ -25,10 +25,10 @@ function pyRepr(items: { key: string; old_value: string; new_value: string }[]):
   return `[${items.map((i) => `{'key': ${s(i.key)}, 'old_value': ${s(i.old_value)}, 'new_value': ${s(i.new_value)}}`).join(', ')}]`;
 }
 
-export class SqliteRuns {
+export class SqlRuns {
   constructor(
     private readonly db: SqlDb,
-    private readonly experiments: SqliteExperiments,
+    private readonly experiments: SqlExperiments,
     private readonly keys: MetricKeys,
     readonly cache: RunCache,
   ) {}
@@ -164,7 +164,7 @@ export class SqliteRuns {
     const fresh: KeyValue[] = [];
     for (const p of params) {
       const old = await this.db.get<{ value: string }>(
-        'SELECT value FROM params WHERE run_pk = ? AND key = ?',
+        'SELECT value FROM params WHERE run_pk = ? AND "key" = ?',
         [run.run_pk, p.key],
       );
       if (old === undefined) fresh.push(p);
@@ -190,11 +190,11 @@ export class SqliteRuns {
     await this.db.tx(async () => {
       const run = await this.activeRow(runId);
       const old = await this.db.get<{ value: string }>(
-        'SELECT value FROM params WHERE run_pk = ? AND key = ?',
+        'SELECT value FROM params WHERE run_pk = ? AND "key" = ?',
         [run.run_pk, p.key],
       );
       if (old === undefined) {
-        await this.db.run('INSERT INTO params (run_pk, key, value) VALUES (?, ?, ?)', [
+        await this.db.run('INSERT INTO params (run_pk, "key", value) VALUES (?, ?, ?)', [
           run.run_pk,
           p.key,
           p.value,
@@ -288,7 +288,7 @@ export class SqliteRuns {
   async deleteTag(runId: string, key: string): Promise<void> {
     await this.db.tx(async () => {
       const run = await this.activeRow(runId);
-      const r = await this.db.run('DELETE FROM run_tags WHERE run_pk = ? AND key = ?', [run.run_pk, key]);
+      const r = await this.db.run('DELETE FROM run_tags WHERE run_pk = ? AND "key" = ?', [run.run_pk, key]);
       if (r.changes === 0) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
     });
   }

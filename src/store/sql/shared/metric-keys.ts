@@ -24,7 +24,7 @@ export class MetricKeys {
           await this.db.run(st(this.db).insertIgnore('metric_keys', ['key']), [k]);
       });
       for (const k of new Set(missing)) {
-        const row = (await this.db.get<{ key_id: number }>('SELECT key_id FROM metric_keys WHERE key = ?', [
+        const row = (await this.db.get<{ key_id: number }>('SELECT key_id FROM metric_keys WHERE "key" = ?', [
           k,
         ]))!;
         this.cache.set(k, row.key_id);
@@ -38,7 +38,9 @@ export class MetricKeys {
   async find(key: string): Promise<number | undefined> {
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
-    const row = await this.db.get<{ key_id: number }>('SELECT key_id FROM metric_keys WHERE key = ?', [key]);
+    const row = await this.db.get<{ key_id: number }>('SELECT key_id FROM metric_keys WHERE "key" = ?', [
+      key,
+    ]);
     if (row !== undefined) this.cache.set(key, row.key_id);
     return row?.key_id;
   }

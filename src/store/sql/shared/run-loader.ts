@@ -3,7 +3,7 @@ import type { Metric } from '../../../domain/entities/metric.js';
 import type { DatasetInput, Run, RunInfo, RunStatus } from '../../../domain/entities/run.js';
 import { pushTo } from '../../group-by.js';
 import type { SqlDb } from '../sql-db.js';
-import type { RunCache } from './sqlite-run-cache.js';
+import type { RunCache } from './run-cache.js';
 
 export interface RunRow {
   run_pk: number;
@@ -105,11 +105,11 @@ async function loadUncached(db: SqlDb, rows: RunRow[]): Promise<Run[]> {
   const pks = rows.map((r) => r.run_pk);
   // Bulk child rows come back as arrays (about twice as fast as objects); column 0 is always run_pk.
   const kv = (r: unknown[]): KeyValue => ({ key: r[1] as string, value: r[2] as string });
-  const tags = await groupRows(db, 'SELECT run_pk, key, value FROM run_tags WHERE run_pk IN (%s)', pks, kv);
-  const params = await groupRows(db, 'SELECT run_pk, key, value FROM params WHERE run_pk IN (%s)', pks, kv);
+  const tags = await groupRows(db, 'SELECT run_pk, "key", value FROM run_tags WHERE run_pk IN (%s)', pks, kv);
+  const params = await groupRows(db, 'SELECT run_pk, "key", value FROM params WHERE run_pk IN (%s)', pks, kv);
   const metrics = await groupRows(
     db,
-    `SELECT l.run_pk, k.key, l.value, l.timestamp, l.step, l.is_nan
+    `SELECT l.run_pk, k."key", l.value, l.timestamp, l.step, l.is_nan
      FROM latest_metrics l JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk IN (%s)`,
     pks,
     (r): Metric => ({
@@ -160,7 +160,7 @@ async function loadDatasetInputs(db: SqlDb, pks: number[]): Promise<Map<number, 
     profile: string | null;
   }>(
     db,
-    `SELECT ri.run_pk, d.dataset_pk, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
+    `SELECT ri.run_pk, d.dataset_pk, d.name, d.digest, d.source_type, d.source, d."schema", d.profile
      FROM run_inputs ri JOIN datasets d ON d.dataset_pk = ri.dataset_pk WHERE ri.run_pk IN (%s)`,
     pks,
   );
