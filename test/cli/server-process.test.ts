@@ -180,7 +180,15 @@ describe('mltrack server process', () => {
     expect(refused.out).toMatch(/mltrack db upgrade/);
     expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^1 /);
     const upgraded = await cli(['db', 'upgrade', 'sqlite:///mlflow.db']);
-    expect([upgraded.code, upgraded.out]).toEqual([0, 'Applied migrations 2, 3; schema version is now 3.\n']);
+    expect(upgraded.code).toBe(0);
+    const [backupLine, appliedLine] = upgraded.out.trimEnd().split('\n');
+    expect(appliedLine).toBe('Applied migrations 2, 3; schema version is now 3.');
+    // the SQLite file was copied, at its old version, before migrating
+    const backup = /^Backed up .* to (.*mlflow\.db\.backup-v1-[^ ]+)\.$/.exec(backupLine ?? '')?.[1];
+    expect(backup, upgraded.out).toBeDefined();
+    const old = new DatabaseSync(backup as string);
+    expect(old.prepare('SELECT MAX(version) AS v FROM mltrack_schema_version').get()).toEqual({ v: 1 });
+    old.close();
     expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^3 /);
   });
 });

@@ -3,6 +3,7 @@ import type { TrackingStore } from '../../src/store/types.js';
 import { experimentCases } from './cases/experiments.js';
 import { loggedModelCases } from './cases/logged-models.js';
 import { metricCases } from './cases/metrics.js';
+import { raceCases } from './cases/races.js';
 import { readAfterWriteCases } from './cases/read-after-write.js';
 import { registryCases } from './cases/registry.js';
 import { registrySearchCases } from './cases/registry-search.js';
@@ -47,6 +48,7 @@ const GROUPS: readonly [string, CaseGroup][] = [
   ['registry', registryCases],
   ['registry search', registrySearchCases],
   ['webhooks', webhookCases],
+  ['races', raceCases],
 ];
 
 export function describeTrackingStore(opts: TrackingStoreSuiteOptions): void {

@@ -19,3 +19,16 @@ export function isUniqueViolation(e: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Awaits a write whose uniqueness was checked just before; if another server won the race in between, the unique
+ * key rejects it and the caller's error (e.g. RESOURCE_ALREADY_EXISTS) is thrown instead of a database error.
+ */
+export async function unlessDuplicate<T>(write: Promise<T>, duplicate: () => Error): Promise<T> {
+  try {
+    return await write;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw duplicate();
+    throw e;
+  }
+}

@@ -5,6 +5,7 @@ import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
 import { pushTo } from '../../group-by.js';
 import type { SearchResult } from '../../types.js';
 import { appendUriPath } from '../../uri-path.js';
+import { unlessDuplicate } from '../dialects.js';
 import type { SqlDb } from '../sql-db.js';
 import { st } from '../statements.js';
 
@@ -80,11 +81,14 @@ export class SqlExperiments {
         throw alreadyExists(`Experiment(name=${input.name}) already exists.`);
       }
       const now = Date.now();
-      const id = await this.db.insertReturningId(
-        `INSERT INTO experiments (workspace, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-         VALUES (?, ?, ?, 'active', ?, ?)`,
-        [DEFAULT_WORKSPACE, input.name, input.artifactLocation ?? '', now, now],
-        'experiment_id',
+      const id = await unlessDuplicate(
+        this.db.insertReturningId(
+          `INSERT INTO experiments (workspace, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+           VALUES (?, ?, ?, 'active', ?, ?)`,
+          [DEFAULT_WORKSPACE, input.name, input.artifactLocation ?? '', now, now],
+          'experiment_id',
+        ),
+        () => alreadyExists(`Experiment(name=${input.name}) already exists.`),
       );
       if (!input.artifactLocation) {
         await this.db.run('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?', [

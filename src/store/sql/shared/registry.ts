@@ -9,6 +9,7 @@ import {
   TAG_IS_PROMPT,
 } from '../../../domain/entities/registry.js';
 import { alreadyExists, invalidParam, notFound } from '../../../domain/errors.js';
+import { unlessDuplicate } from '../dialects.js';
 import type { SqlDb } from '../sql-db.js';
 import { st } from '../statements.js';
 import {
@@ -76,10 +77,13 @@ export class SqlRegistry {
         throw alreadyExists(`Registered Model (name=${input.name}) already exists.`);
       }
       const now = Date.now();
-      const lastInsertRowid = await this.db.insertReturningId(
-        'INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description) VALUES (?, ?, ?, ?, ?)',
-        [DEFAULT_WORKSPACE, input.name, now, now, input.description || null],
-        'model_pk',
+      const lastInsertRowid = await unlessDuplicate(
+        this.db.insertReturningId(
+          'INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description) VALUES (?, ?, ?, ?, ?)',
+          [DEFAULT_WORKSPACE, input.name, now, now, input.description || null],
+          'model_pk',
+        ),
+        () => alreadyExists(`Registered Model (name=${input.name}) already exists.`),
       );
       for (const t of input.tags) {
         await this.db.run(st(this.db).upsert('registered_model_tags', ['model_pk', 'key', 'value']), [

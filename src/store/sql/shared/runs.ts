@@ -39,9 +39,16 @@ export class SqlRuns {
     return row;
   }
 
-  /** The run about to be written: active, and dropped from the snapshot cache. */
+  /**
+   * The run about to be written: active, and dropped from the snapshot cache. Inside a write transaction on
+   * PostgreSQL/MySQL the row stays locked until commit, so writes to one run from several servers take turns
+   * (write-once params stay write-once under races); SQLite already has one writer.
+   */
   async activeRow(runId: string): Promise<RunRow> {
-    const row = await this.row(runId);
+    const row = await this.db.get<RunRow>(`SELECT * FROM runs WHERE run_uuid = ?${st(this.db).forUpdate()}`, [
+      runId,
+    ]);
+    if (row === undefined) throw notFound(`Run with id=${runId} not found`);
     this.cache.invalidate(row.run_pk);
     if (row.lifecycle_stage !== 'active') {
       throw invalidParam(
