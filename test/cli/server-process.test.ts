@@ -5,39 +5,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'mltrack.js');
-
-/** Starts `mltrack server` as a real process (needs `npm run build`, which `npm test` runs first). */
-async function startServer(cwd: string, args: string[] = []): Promise<{ proc: ChildProcess; url: string }> {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'index.js')))
-    throw new Error('run `npm run build` first');
-  const proc = spawn(process.execPath, [BIN, 'server', '--port', '0', ...args], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15000);
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /mltrack server listening at (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
-  });
-  return { proc, url };
-}
-
-const post = async (url: string, p: string, body: unknown) =>
-  fetch(`${url}/api/2.0/mlflow/${p}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+import { BIN, post, startServer } from '../helpers/server-process.js';
 
 describe('mltrack server process', () => {
   let proc: ChildProcess | undefined;

@@ -72,6 +72,19 @@ export async function upgradeSchema(db: SqlDb): Promise<number[]> {
  * naming both versions and the command to run, and nothing is changed.
  */
 export async function ensureSchema(db: SqlDb, uri: string): Promise<void> {
+  // Under the migration lock, so servers starting together on an empty database create the schema once and the
+  // others wait for it instead of seeing it half-made.
+  await db.tx(async () => {
+    await lock(db);
+    try {
+      await checkOrCreate(db, uri);
+    } finally {
+      await unlock(db);
+    }
+  });
+}
+
+async function checkOrCreate(db: SqlDb, uri: string): Promise<void> {
   const version = await currentSchemaVersion(db);
   if (version === null) {
     if ((await tables(db)).length > 0) {

@@ -5,6 +5,7 @@ import type { Dialect } from './sql-db.js';
  * PostgreSQL, and what decides which columns an upsert updates on all three.
  */
 const KEYS: Readonly<Record<string, readonly string[]>> = {
+  experiments: ['experiment_id'],
   experiment_tags: ['experiment_id', 'key'],
   run_tags: ['run_pk', 'key'],
   params: ['run_pk', 'key'],

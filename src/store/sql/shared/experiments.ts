@@ -62,9 +62,21 @@ export class SqlExperiments {
     await this.db.tx(async () => {
       if ((await this.db.get('SELECT 1 FROM experiments WHERE experiment_id = 0')) !== undefined) return;
       const now = Date.now();
+      // Insert-if-absent: servers starting together on a new database may both get here.
       await this.db.run(
-        `INSERT INTO experiments (experiment_id, workspace, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
-         VALUES (0, ?, 'Default', ?, 'active', ?, ?)`,
+        st(this.db).insertIgnore(
+          'experiments',
+          [
+            'experiment_id',
+            'workspace',
+            'name',
+            'artifact_location',
+            'lifecycle_stage',
+            'creation_time',
+            'last_update_time',
+          ],
+          `VALUES (0, ?, 'Default', ?, 'active', ?, ?)`,
+        ),
         [DEFAULT_WORKSPACE, appendUriPath(this.defaultArtifactRoot, '0'), now, now],
       );
     });
