@@ -11,12 +11,11 @@ function fsyncFd(fd: number): Promise<void> {
 
 /**
  * A thin wrapper over node:sqlite: one connection, a prepared-statement cache, transactions and a group fsync.
- * node:sqlite is synchronous, so a transaction never interleaves with another request on this connection.
+ * Statements are synchronous; SqliteSqlDb keeps other requests out of an open transaction.
  */
 export class SqliteDb {
   readonly raw: DatabaseSync;
   private readonly cache = new Map<string, StatementSync>();
-  private depth = 0;
   /** The WAL file, kept open to fdatasync it (undefined for in-memory databases). */
   private readonly walFd: number | undefined;
   private syncing: Promise<void> | undefined;
@@ -77,59 +76,28 @@ export class SqliteDb {
     this.raw.exec(sql);
   }
 
-  private begin(): void {
+  /**
+   * Runs fn in one IMMEDIATE transaction; rolls back on any throw (a failed COMMIT too). The caller (SqliteSqlDb)
+   * keeps other async paths off the connection meanwhile and joins nested calls to the outer transaction.
+   */
+  async tx<T>(fn: () => Promise<T>): Promise<T> {
     try {
       this.raw.exec('BEGIN IMMEDIATE');
     } catch (e) {
       throw translate(e);
     }
-    this.depth++;
-  }
-
-  /** COMMIT, or ROLLBACK when `failure` is given (which is then rethrown, translated). */
-  private end(failure?: { error: unknown }): void {
-    this.depth--;
-    if (failure === undefined) {
+    try {
+      const out = await fn();
+      this.raw.exec('COMMIT');
+      return out;
+    } catch (error) {
       try {
-        this.raw.exec('COMMIT');
-        return;
-      } catch (error) {
-        failure = { error };
+        this.raw.exec('ROLLBACK');
+      } catch {
+        // the transaction may already be gone; nothing more to undo
       }
+      throw translate(error);
     }
-    try {
-      this.raw.exec('ROLLBACK');
-    } catch {
-      // the transaction may already be gone; nothing more to undo
-    }
-    throw translate(failure.error);
-  }
-
-  /** Runs fn in one IMMEDIATE transaction (nested calls join the outer one); rolls back on any throw. */
-  tx<T>(fn: () => T): T {
-    if (this.depth > 0) return fn();
-    this.begin();
-    let out: T;
-    try {
-      out = fn();
-    } catch (error) {
-      return this.end({ error }) as never;
-    }
-    this.end();
-    return out;
-  }
-
-  /** tx for an async body; the caller (SqliteSqlDb) keeps other async paths off the connection meanwhile. */
-  async txAsync<T>(fn: () => Promise<T>): Promise<T> {
-    this.begin();
-    let out: T;
-    try {
-      out = await fn();
-    } catch (error) {
-      return this.end({ error }) as never;
-    }
-    this.end();
-    return out;
   }
 
   /**

@@ -108,7 +108,7 @@ export class SqliteSqlDb implements SqlDb {
     await this.acquire();
     let out: T;
     try {
-      out = await this.inTx.run(true, () => this.db.txAsync(fn));
+      out = await this.inTx.run(true, () => this.db.tx(fn));
     } finally {
       this.release();
     }
