@@ -1,41 +1,59 @@
 /**
- * mltrack benchmark runner (a measurement, never part of `npm test`). benchmarks.md §6, workloads W1, W4 and W9,
- * plus cold start / idle RSS (W10). The server under test is a separate process; this process is the load
- * generator and also runs the in-process floors.
+ * mltrack benchmark runner (a measurement, never part of `npm test`). benchmarks.md §6, workloads W1, W4, W8 and
+ * W9, plus cold start / idle RSS (W10), on SQLite, PostgreSQL and MariaDB. The server under test is a separate
+ * process; this process is the load generator and also runs the in-process floors.
  *
- *   npm run bench -- [--workload W1|W4|W9|idle|all] [--size S|smoke] [--out dir] [--report] [--keep]
+ *   npm run bench -- [--workload W1,W4,W8,W9,idle|all] [--backend sqlite,postgres,mysql] [--size S|smoke]
+ *                    [--out dir] [--report [--report-file path]] [--keep]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runIdle } from './idle.js';
+import { BACKENDS, type BenchBackend, serverVersion } from './lib/backends.js';
 import { waitQuiet } from './lib/cpu.js';
 import { benchEnv } from './lib/env.js';
 import type { BenchRecord } from './lib/record.js';
 import { REPO_ROOT } from './lib/targets.js';
 import { checkTargets, markdownReport, textTable } from './report.js';
 import { runW1 } from './w1.js';
-import { runW4 } from './w4.js';
+import { prepareW4, runW4 } from './w4.js';
+import { runW8 } from './w8.js';
 import { runW9 } from './w9.js';
 
 interface SizeSpec {
   w1Points: number;
   w4Runs: number;
   w9Models: number;
+  /** W8: seconds of W2 alone, seconds mixed, and the W6 readers' series (runs × points). */
+  w8: { w2Sec: number; w8Sec: number; w6Runs: number; w6Points: number };
 }
 
 const SIZES: Record<string, SizeSpec> = {
-  smoke: { w1Points: 20_000, w4Runs: 500, w9Models: 50 },
-  S: { w1Points: 1_000_000, w4Runs: 20_000, w9Models: 1000 },
+  smoke: {
+    w1Points: 20_000,
+    w4Runs: 500,
+    w9Models: 50,
+    w8: { w2Sec: 2, w8Sec: 3, w6Runs: 4, w6Points: 2000 },
+  },
+  S: {
+    w1Points: 1_000_000,
+    w4Runs: 20_000,
+    w9Models: 1000,
+    w8: { w2Sec: 30, w8Sec: 60, w6Runs: 10, w6Points: 20_000 },
+  },
 };
 
-const WORKLOADS = ['idle', 'W1', 'W4', 'W9'] as const;
+const WORKLOADS = ['idle', 'W1', 'W4', 'W8', 'W9'] as const;
+/** Workloads measured on SQLite only (they measure the embedded default). */
+const SQLITE_ONLY = new Set(['idle', 'W9']);
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: node dist/bench/cli.js [--workload W1|W4|W9|idle|all] [--size S|smoke] [--out dir] [--report] [--keep]\n' +
+    'usage: node dist/bench/cli.js [--workload W1,W4,W8,W9,idle|all] [--backend sqlite,postgres,mysql]\n' +
+      '       [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]\n' +
       '       [--iterations n] [--warmups n] [--wait-quiet sec]\n',
   );
   process.exit(2);
@@ -48,7 +66,9 @@ async function main(): Promise<void> {
         workload: { type: 'string', default: 'all' },
         size: { type: 'string', default: 'smoke' },
         out: { type: 'string', default: 'bench-out' },
+        backend: { type: 'string', default: 'sqlite' },
         report: { type: 'boolean', default: false },
+        'report-file': { type: 'string', default: 'docs/benchmarks/latest.md' },
         keep: { type: 'boolean', default: false },
         iterations: { type: 'string', default: '20' },
         warmups: { type: 'string', default: '3' },
@@ -71,6 +91,9 @@ async function main(): Promise<void> {
   for (const w of wanted)
     if (!WORKLOADS.some((x) => x.toLowerCase() === w.toLowerCase())) usage(`unknown workload '${w}'`);
   const has = (w: string) => wanted.some((x) => x.toLowerCase() === w.toLowerCase());
+  const backends = v.backend.split(',') as BenchBackend[];
+  for (const b of backends)
+    if (!BACKENDS.includes(b)) usage(`unknown backend '${b}' (${BACKENDS.join(', ')})`);
   const iterations = Number(v.iterations);
   const warmups = Number(v.warmups);
   if (!(iterations >= 1) || !(warmups >= 0)) usage('--iterations must be ≥ 1 and --warmups ≥ 0');
@@ -84,7 +107,11 @@ async function main(): Promise<void> {
     process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
   };
   log(`size ${v.size}, workloads ${wanted.join(',')}, work dir ${workDir}`);
+  const versions: Record<string, string> = {};
+  for (const b of backends) if (b !== 'sqlite') versions[b] = await serverVersion(b);
+  if (Object.keys(versions).length > 0) env.databases = versions;
   log(`env: node ${env.node}, sqlite ${env.sqlite}, ${env.cpus} × ${env.model}`);
+  if (env.databases) log(`databases: ${JSON.stringify(env.databases)}`);
   const records: BenchRecord[] = [];
   const quiet = async (what: string) => {
     const busy = await waitQuiet(waitSec);
@@ -92,31 +119,41 @@ async function main(): Promise<void> {
       `${what}: machine ${busy}% busy just before${busy >= 15 ? ' (still busy: figures may be disturbed)' : ''}`,
     );
   };
+  /** What every workload gets. */
+  const common = { size: v.size, workDir, env, iterations, warmups, log, quiet };
   try {
-    if (has('idle')) await quiet('idle');
-    if (has('idle'))
-      records.push(...(await runIdle({ size: v.size, workDir, env, idleSec: 5, starts: 3, log })));
-    if (has('W1'))
-      records.push(
-        ...(await runW1({ points: size.w1Points, clients: 4, size: v.size, workDir, env, log, quiet })),
-      );
-    if (has('W4'))
-      records.push(
-        ...(await runW4({ runs: size.w4Runs, size: v.size, workDir, env, iterations, warmups, log, quiet })),
-      );
-    if (has('W9'))
-      records.push(
-        ...(await runW9({
-          models: size.w9Models,
-          size: v.size,
-          workDir,
-          env,
-          iterations,
-          warmups,
-          log,
-          quiet,
-        })),
-      );
+    for (const backend of backends) {
+      const on = (w: string) => has(w) && (backend === 'sqlite' || !SQLITE_ONLY.has(w));
+      log(`backend ${backend}`);
+      if (on('idle')) await quiet('idle');
+      if (on('idle'))
+        records.push(...(await runIdle({ size: v.size, workDir, env, idleSec: 5, starts: 3, log })));
+      if (on('W1'))
+        records.push(
+          ...(await runW1({
+            backend,
+            points: size.w1Points,
+            clients: 4,
+            size: v.size,
+            workDir,
+            env,
+            log,
+            quiet,
+          })),
+        );
+      if (on('W4') || on('W8')) {
+        const w4 = { ...common, backend, runs: size.w4Runs };
+        const data = await prepareW4(w4);
+        try {
+          if (on('W4')) records.push(...(await runW4(w4, data)));
+          if (on('W8'))
+            records.push(...(await runW8({ ...common, backend, writers: 16, readers: 4, ...size.w8 }, data)));
+        } finally {
+          await data.db.drop();
+        }
+      }
+      if (on('W9')) records.push(...(await runW9({ ...common, models: size.w9Models })));
+    }
   } finally {
     if (!v.keep) fs.rmSync(workDir, { recursive: true, force: true });
     else log(`kept ${workDir}`);
@@ -135,7 +172,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), outFile)}\n`);
   if (v.report) {
-    const md = path.join(REPO_ROOT, 'docs/benchmarks/latest.md');
+    const md = path.resolve(REPO_ROOT, v['report-file']);
     fs.mkdirSync(path.dirname(md), { recursive: true });
     const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
     fs.writeFileSync(md, markdownReport(records, env, { command, when }));

@@ -24,7 +24,7 @@ export async function runIdle(o: {
   for (let i = 0; i < o.starts; i++) {
     const dir = path.join(o.workDir, `idle-${i}`);
     const s = await startTarget(mltrackTarget, {
-      dbFile: path.join(dir, 'mlflow.db'),
+      storeUri: `sqlite:///${path.join(dir, 'mlflow.db')}`,
       artifactDir: path.join(dir, 'art'),
     });
     startups.push(s.startupMs);

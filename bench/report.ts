@@ -13,7 +13,12 @@ const bytes = (v: number | null) => (v === null ? '–' : `${(v / 2 ** 20).toFix
 /** The mltrack row a floor is compared with: same workload id. */
 function ratio(r: BenchRecord, all: BenchRecord[]): string {
   if (r.server === 'mltrack') return '';
-  const m = all.find((x) => x.workload === r.workload && x.server === 'mltrack');
+  const m = all.find(
+    (x) =>
+      x.workload === r.workload &&
+      x.server === 'mltrack' &&
+      (r.backend === 'none' || x.backend === r.backend),
+  );
   if (m === undefined) return '';
   if (r.workload === 'W1' && m.throughput !== null && r.throughput !== null) {
     return `mltrack = ${((100 * m.throughput) / r.throughput).toFixed(0)}% of this`;
@@ -41,11 +46,15 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
     parts.push(`NOISY: other processes used ${e.foreignCpuPct}% CPU`);
   }
   if (e.sameRunsAsMltrack === false) parts.push('DIFFERENT RUNS THAN MLTRACK');
+  if (typeof e.statuses === 'string' && e.statuses !== '') parts.push(`statuses ${e.statuses}`);
+  if (typeof e.p99VsAlone === 'number') parts.push(`p99 = ${e.p99VsAlone}× W2 alone`);
+  if (typeof e.lostPoints === 'number') parts.push(`${e.lostPoints} acknowledged points lost`);
   return parts.join('; ');
 }
 
 const HEAD = [
   'Workload',
+  'Backend',
   'Server',
   'Throughput',
   'p50 ms',
@@ -62,6 +71,7 @@ function cells(r: BenchRecord, all: BenchRecord[]): string[] {
   const tp = r.throughput === null ? '–' : `${fmt(r.throughput)} ${r.throughputUnit}`;
   return [
     r.workload,
+    r.backend,
     r.server,
     tp,
     fmt(r.p50, 2),
@@ -90,42 +100,83 @@ export interface TargetCheck {
   ok: boolean | null;
 }
 
-/** The targets this issue measures against (2 vCPUs). */
+/** The targets of benchmarks.md and the store issues (2 vCPUs), for each backend that was measured. */
 export function checkTargets(records: BenchRecord[]): TargetCheck[] {
-  const get = (w: string) => records.find((r) => r.workload === w && r.server === 'mltrack');
-  const w1 = get('W1');
-  const b = get('W4b');
-  const idle = get('W10-idle');
-  // W9: the slowest of the registry queries (a)–(d)
-  const w9 = records
-    .filter((r) => /^W9[a-d]$/.test(r.workload) && r.server === 'mltrack' && r.p50 !== null)
-    .sort((x, y) => y.p50! - x.p50!)[0];
-  return [
-    {
-      name: 'W1 ingest through HTTP log-batch',
-      target: '≥ 200,000 points/s',
-      actual: w1 ? `${fmt(w1.throughput)} points/s` : 'not run',
-      ok: w1?.throughput != null ? w1.throughput >= 200_000 : null,
-    },
-    {
-      name: 'W4(b) search p50',
-      target: '≤ 50 ms',
-      actual: b ? `${fmt(b.p50, 1)} ms (${b.size})` : 'not run',
-      ok: b?.p50 != null ? b.p50 <= 50 : null,
-    },
-    {
-      name: 'W9 registry search p50',
-      target: '≤ 50 ms',
-      actual: w9 ? `${fmt(w9.p50, 1)} ms (slowest: ${w9.workload}, ${w9.size})` : 'not run',
-      ok: w9?.p50 != null ? w9.p50 <= 50 : null,
-    },
-    {
-      name: 'Idle RSS (empty DB, 5 s after start)',
-      target: '≤ 100 MB',
-      actual: idle ? mb(idle.rssSteadyMB) : 'not run',
-      ok: idle?.rssSteadyMB != null ? idle.rssSteadyMB <= 100 : null,
-    },
-  ];
+  const out: TargetCheck[] = [];
+  for (const backend of [...new Set(records.map((r) => r.backend))].filter((b) => b !== 'none')) {
+    const get = (w: string) =>
+      records.find((r) => r.workload === w && r.server === 'mltrack' && r.backend === backend);
+    const slowest = (re: RegExp) =>
+      records
+        .filter(
+          (r) => re.test(r.workload) && r.server === 'mltrack' && r.backend === backend && r.p50 !== null,
+        )
+        .sort((x, y) => y.p50! - x.p50!)[0];
+    const w1 = get('W1');
+    const ingest = backend === 'sqlite' ? 200_000 : backend === 'postgres' ? 100_000 : undefined;
+    if (w1 !== undefined)
+      out.push({
+        name: `${backend}: W1 ingest through HTTP log-batch`,
+        target: ingest === undefined ? '– (none set)' : `≥ ${ingest.toLocaleString('en-US')} points/s`,
+        actual: `${fmt(w1.throughput)} points/s`,
+        ok: ingest === undefined || w1.throughput === null ? null : w1.throughput >= ingest,
+      });
+    const b = get('W4b');
+    if (backend === 'sqlite' && b !== undefined)
+      out.push({
+        name: 'sqlite: W4(b) search p50',
+        target: '≤ 50 ms',
+        actual: `${fmt(b.p50, 1)} ms (${b.size})`,
+        ok: b.p50 !== null ? b.p50 <= 50 : null,
+      });
+    const w4 = slowest(/^W4[abde]$/);
+    if (backend !== 'sqlite' && w4 !== undefined)
+      out.push({
+        name: `${backend}: search_runs p50, slowest of W4 (a), (b), (d), (e)`,
+        target: '≤ 100 ms',
+        actual: `${fmt(w4.p50, 1)} ms (${w4.workload}, ${w4.size})`,
+        ok: w4.p50! <= 100,
+      });
+    const w8 = records.filter(
+      (r) => r.workload.startsWith('W8') && r.server === 'mltrack' && r.backend === backend,
+    );
+    const writers = get('W8-writers');
+    if (writers !== undefined) {
+      const errors = w8.reduce((n, r) => n + r.errors, 0);
+      const lost = Number(writers.extra.lostPoints ?? 0);
+      out.push(
+        {
+          name: `${backend}: W8 errors (deadlocks answer 503) and lost points`,
+          target: '0',
+          actual: `${errors} errors, ${lost} lost`,
+          ok: errors === 0 && lost === 0,
+        },
+        {
+          name: `${backend}: W8 writer p99 vs W2 alone`,
+          target: '≤ 2×',
+          actual: `${String(writers.extra.p99VsAlone)}× (${fmt(writers.p99, 1)} ms)`,
+          ok: typeof writers.extra.p99VsAlone === 'number' ? writers.extra.p99VsAlone <= 2 : null,
+        },
+      );
+    }
+    const w9 = slowest(/^W9[a-d]$/);
+    if (w9 !== undefined)
+      out.push({
+        name: `${backend}: W9 registry search p50`,
+        target: '≤ 50 ms',
+        actual: `${fmt(w9.p50, 1)} ms (slowest: ${w9.workload}, ${w9.size})`,
+        ok: w9.p50! <= 50,
+      });
+    const idle = get('W10-idle');
+    if (idle !== undefined)
+      out.push({
+        name: 'Idle RSS (empty DB, 5 s after start)',
+        target: '≤ 100 MB',
+        actual: mb(idle.rssSteadyMB),
+        ok: idle.rssSteadyMB != null ? idle.rssSteadyMB <= 100 : null,
+      });
+  }
+  return out;
 }
 
 function mdTable(head: string[], rows: string[][]): string {
@@ -146,6 +197,10 @@ export function markdownReport(
   const groups: [string, (r: BenchRecord) => boolean][] = [
     ['W1 — bulk ingest (log-batch of 1000 metrics, 4 runs, 4 clients)', (r) => r.workload === 'W1'],
     ['W4 — search_runs at scale', (r) => r.workload.startsWith('W4')],
+    [
+      'W8 — mixed read/write (16 writers doing W2; then the same with 4 readers looping W4b and W6)',
+      (r) => r.workload.startsWith('W8'),
+    ],
     ['W9 — model registry (c=1)', (r) => r.workload.startsWith('W9')],
     ['W10 — cold start and idle (empty DB)', (r) => r.workload.startsWith('W10')],
   ];
@@ -154,7 +209,9 @@ export function markdownReport(
     '',
     `Generated ${meta.when} by \`${meta.command}\` (bench/, see benchmarks reference §6).`,
     `Size: ${[...new Set(records.map((r) => r.size))].join(', ')}. Latencies in ms; RSS is the server process`,
-    '(VmHWM / median VmRSS while under load); DB = `.db` + `-wal` after a TRUNCATE checkpoint (W1) or after seeding (W4, W9).',
+    '(VmHWM / median VmRSS while under load); DB = `.db` + `-wal` after a TRUNCATE checkpoint (W1) or after seeding (W4, W9);',
+    'on PostgreSQL `pg_database_size` after VACUUM ANALYZE, on MariaDB data + index length after ANALYZE TABLE.',
+    'Floors run in the benchmark process against the same database server, with the same rows and concurrency.',
     'Client and server share the same cores. Compare timings only with runs on the same hardware.',
     '',
     '## Targets (2 vCPUs)',
@@ -205,6 +262,7 @@ export function markdownReport(
         ],
       ],
     ),
+    ...Object.entries(env.databases ?? {}).map(([k, v]) => `\n- ${k}: ${v}`),
     '',
     'Peers (MLflow, FastTrackML, mlflow-go) are not measured yet: `bench/lib/targets.ts` is the extension point.',
     '',

@@ -1,8 +1,8 @@
 import { DatabaseSync } from 'node:sqlite';
 import { m0001 } from '../src/store/sql/migrations/0001-initial.js';
+import { fileSize } from './lib/backends.js';
 import { CpuMeter, type CpuShare } from './lib/cpu.js';
 import { forEachPoint, W1_KEYS, type W1Plan } from './w1-data.js';
-import { fileSize } from './w1-ingest.js';
 
 export interface FloorResult {
   rows: number;

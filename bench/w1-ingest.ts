@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
+import { fileSize } from './lib/backends.js';
 import { CpuMeter, type CpuShare } from './lib/cpu.js';
 import { HttpClient } from './lib/http-client.js';
 import { memOf, RssSampler } from './lib/proc.js';
@@ -24,8 +23,6 @@ export interface IngestResult {
   /** db + -wal right after the load, before the server stops. */
   dbBytesLive?: number;
 }
-
-export const fileSize = (f: string): number => (fs.existsSync(f) ? fs.statSync(f).size : 0);
 
 /**
  * W1 against one target: creates one run per client (untimed), pre-builds every body (untimed), then each client
@@ -87,17 +84,5 @@ export async function ingest(t: RunningTarget, plan: W1Plan, dbFile?: string): P
     return out;
   } finally {
     client.close();
-  }
-}
-
-/** After the server stopped: checkpoint the WAL away and measure what the points cost on disk. */
-export function settleDb(dbFile: string): { dbBytes: number; metricRows: number } {
-  const db = new DatabaseSync(dbFile);
-  try {
-    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    const row = db.prepare('SELECT COUNT(*) AS n FROM metrics').get() as { n: number };
-    return { dbBytes: fileSize(dbFile) + fileSize(`${dbFile}-wal`), metricRows: Number(row.n) };
-  } finally {
-    db.close();
   }
 }

@@ -1,14 +1,17 @@
 import path from 'node:path';
+import { type BenchBackend, freshDatabase } from './lib/backends.js';
 import { cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { type BenchRecord, makeRecord } from './lib/record.js';
 import { round } from './lib/stats.js';
 import { mltrackTarget, noopTarget, startTarget } from './lib/targets.js';
-import { W1_BATCH, w1Plan } from './w1-data.js';
+import { W1_BATCH, type W1Plan, w1Plan } from './w1-data.js';
 import { sqliteFloor } from './w1-floor.js';
-import { type IngestResult, ingest, settleDb } from './w1-ingest.js';
+import { type ServerFloorResult, serverFloors } from './w1-floor-server.js';
+import { type IngestResult, ingest } from './w1-ingest.js';
 
 export interface W1Options {
+  backend: BenchBackend;
   points: number;
   clients: number;
   size: string;
@@ -34,26 +37,37 @@ export async function runW1(o: W1Options): Promise<BenchRecord[]> {
   );
 
   // 1. mltrack
-  const dir = path.join(o.workDir, 'w1-mltrack');
-  const dbFile = path.join(dir, 'mlflow.db');
-  await o.quiet('W1 mltrack');
-  const server = await startTarget(mltrackTarget, { dbFile, artifactDir: path.join(dir, 'art') });
+  const db = await freshDatabase(o.backend, path.join(o.workDir, `w1-${o.backend}`));
   let m: IngestResult;
+  let settled: { dbBytes: number; metricRows: number };
+  let startupMs: number;
   try {
-    m = await ingest(server, plan, dbFile);
+    await o.quiet(`W1 mltrack ${o.backend}`);
+    const server = await startTarget(mltrackTarget, {
+      storeUri: db.uri,
+      artifactDir: path.join(o.workDir, 'w1-art'),
+    });
+    startupMs = server.startupMs;
+    try {
+      m = await ingest(server, plan, db.file);
+    } finally {
+      await server.stop();
+    }
+    settled = { dbBytes: await db.bytes(), metricRows: await db.count('metrics') };
   } finally {
-    await server.stop();
+    await db.drop();
   }
-  const settled = settleDb(dbFile);
   if (m.firstError !== undefined) o.log(`W1 mltrack: ${m.errors} errors, first: ${m.firstError}`);
   if (settled.metricRows !== m.points - m.errors * W1_BATCH) {
     o.log(`W1 mltrack: WARNING metrics table has ${settled.metricRows} rows, expected ${m.points}`);
   }
-  o.log(`W1 mltrack: ${Math.round(m.pointsPerSec)} points/s, p50 ${m.latency.p50.toFixed(1)} ms`);
+  o.log(
+    `W1 mltrack ${o.backend}: ${Math.round(m.pointsPerSec)} points/s, p50 ${m.latency.p50.toFixed(1)} ms`,
+  );
 
   // 2. HTTP+JSON floor: same bodies, same client, fastify that parses and answers {}
   await o.quiet('W1 noop');
-  const noop = await startTarget(noopTarget, { dbFile: '', artifactDir: '' });
+  const noop = await startTarget(noopTarget, { storeUri: '', artifactDir: '' });
   let n: IngestResult;
   try {
     n = await ingest(noop, plan);
@@ -62,18 +76,15 @@ export async function runW1(o: W1Options): Promise<BenchRecord[]> {
   }
   o.log(`W1 noop: ${Math.round(n.pointsPerSec)} points/s`);
 
-  // 3. raw node:sqlite floors (in this process; the servers are stopped)
-  await o.quiet('W1 sqlite floor');
-  const f = sqliteFloor(plan, path.join(o.workDir, 'w1-floor.db'), false);
-  o.log(`W1 sqlite floor: ${Math.round(f.rowsPerSec)} rows/s`);
-  await o.quiet('W1 sqlite floor + latest');
-  const fl = sqliteFloor(plan, path.join(o.workDir, 'w1-floor-latest.db'), true);
-  o.log(`W1 sqlite floor + latest_metrics: ${Math.round(fl.rowsPerSec)} rows/s`);
+  // 3. the database's own floors (in this process; the servers are stopped)
+  const floors = await databaseFloors(o, plan);
+  const best = Math.max(...floors.map((f) => f.rowsPerSec));
+  const full = floors.find((f) => f.name.endsWith('+latest'));
 
   return [
     rec({
       workload: 'W1',
-      backend: 'sqlite',
+      backend: o.backend,
       server: 'mltrack',
       throughput: Math.round(m.pointsPerSec),
       throughputUnit: 'points/s',
@@ -90,10 +101,10 @@ export async function runW1(o: W1Options): Promise<BenchRecord[]> {
         reqPerSec: round(m.reqPerSec),
         bytesPerPoint: round(settled.dbBytes / settled.metricRows),
         dbBytesLiveWithWal: m.dbBytesLive ?? null,
-        startupMs: round(server.startupMs),
+        startupMs: round(startupMs),
         ...cpuExtra(m.cpu),
-        vsSqliteFloor: round(m.pointsPerSec / f.rowsPerSec, 3),
-        vsSqliteFloorWithLatest: round(m.pointsPerSec / fl.rowsPerSec, 3),
+        vsBestFloor: round(m.pointsPerSec / best, 3),
+        vsFloorWithLatest: full === undefined ? null : round(m.pointsPerSec / full.rowsPerSec, 3),
         vsHttpFloor: round(m.pointsPerSec / n.pointsPerSec, 3),
       },
     }),
@@ -109,33 +120,39 @@ export async function runW1(o: W1Options): Promise<BenchRecord[]> {
       errors: n.errors,
       extra: { reqPerSec: round(n.reqPerSec), wallSec: round(n.wallMs / 1000, 2), ...cpuExtra(n.cpu) },
     }),
-    rec({
-      workload: 'W1',
-      backend: 'sqlite',
-      server: 'floor:sqlite-raw',
-      throughput: Math.round(f.rowsPerSec),
-      throughputUnit: 'rows/s',
-      dbBytes: f.dbBytes,
-      extra: {
-        rows: f.rows,
-        wallSec: round(f.wallMs / 1000, 2),
-        bytesPerPoint: round(f.dbBytes / f.rows),
-        ...cpuExtra(f.cpu),
-      },
-    }),
-    rec({
-      workload: 'W1',
-      backend: 'sqlite',
-      server: 'floor:sqlite-raw+latest',
-      throughput: Math.round(fl.rowsPerSec),
-      throughputUnit: 'rows/s',
-      dbBytes: fl.dbBytes,
-      extra: {
-        rows: fl.rows,
-        wallSec: round(fl.wallMs / 1000, 2),
-        bytesPerPoint: round(fl.dbBytes / fl.rows),
-        ...cpuExtra(fl.cpu),
-      },
-    }),
+    ...floors.map((f) =>
+      rec({
+        workload: 'W1',
+        backend: o.backend,
+        server: f.name,
+        throughput: Math.round(f.rowsPerSec),
+        throughputUnit: 'rows/s',
+        dbBytes: f.dbBytes,
+        extra: {
+          rows: f.rows,
+          clients: f.clients,
+          wallSec: round(f.wallMs / 1000, 2),
+          bytesPerPoint: round(f.dbBytes / f.rows),
+          ...cpuExtra(f.cpu),
+        },
+      }),
+    ),
   ];
+}
+
+/** The raw-database floors of the backend, measured after mltrack's server stopped. */
+async function databaseFloors(o: W1Options, plan: W1Plan): Promise<ServerFloorResult[]> {
+  if (o.backend !== 'sqlite') {
+    const list = await serverFloors(o.backend, plan, path.join(o.workDir, 'w1-floor'), o.log, o.quiet);
+    return list.map((f) => ({ ...f, clients: plan.clients }));
+  }
+  const out: ServerFloorResult[] = [];
+  for (const latest of [false, true]) {
+    const name = latest ? 'floor:sqlite-raw+latest' : 'floor:sqlite-raw';
+    await o.quiet(`W1 ${name}`);
+    const f = sqliteFloor(plan, path.join(o.workDir, `w1-${name.replace(/\W/g, '-')}.db`), latest);
+    o.log(`W1 ${name}: ${Math.round(f.rowsPerSec)} rows/s`);
+    out.push({ name, ...f, clients: 1 });
+  }
+  return out;
 }

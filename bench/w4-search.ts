@@ -1,4 +1,4 @@
-import { DatabaseSync } from 'node:sqlite';
+import { type BenchDatabase, rawReader } from './lib/backends.js';
 import { type HttpClient, runPool } from './lib/http-client.js';
 import { summarize } from './lib/stats.js';
 
@@ -130,56 +130,62 @@ export interface FloorTiming {
 }
 
 /**
- * The W4b floor on the same file, in this process: (1) the run selection of query (b) as one hand-written SQL
- * query (ids in the right order), and (2) the same plus fetching those runs' params, tags and latest metrics rows
- * (what a response must carry), without any JSON.
+ * The W4b floor on the same database, from this process: (1) the run selection of query (b) as one hand-written
+ * SQL query (ids in the right order), and (2) the same plus fetching those runs' params, tags and latest metrics
+ * rows (what a response must carry), without any JSON.
  */
-export function floorW4b(dbFile: string, experimentId: string, warmups: number, iters: number): FloorTiming {
-  const db = new DatabaseSync(dbFile, { readOnly: true });
+export async function floorW4b(
+  db: BenchDatabase,
+  experimentId: string,
+  warmups: number,
+  iters: number,
+): Promise<FloorTiming> {
+  const r = await rawReader(db);
   try {
-    // The server's connection settings (SqliteDb): a 64 MiB page cache matters on a 120 MB file.
-    db.exec('PRAGMA cache_size = -65536');
-    db.exec('PRAGMA temp_store = MEMORY');
-    const select = db.prepare(`
+    const select = `
       SELECT r.* FROM runs r
       JOIN latest_metrics lm ON lm.run_pk = r.run_pk
-        AND lm.key_id = (SELECT key_id FROM metric_keys WHERE key = 'val_loss')
-      JOIN params p ON p.run_pk = r.run_pk AND p.key = 'optimizer'
+        AND lm.key_id = (SELECT key_id FROM metric_keys WHERE "key" = 'val_loss')
+      JOIN params p ON p.run_pk = r.run_pk AND p."key" = 'optimizer'
       WHERE r.experiment_id = ? AND r.lifecycle_stage = 'active' AND lm.value < 0.5 AND p.value = 'adam'
       ORDER BY lm.is_nan ASC, lm.value ASC, r.start_time DESC, r.run_uuid ASC
-      LIMIT 1001`);
-    const inJson = 'IN (SELECT value FROM json_each(?))';
-    const params = db.prepare(`SELECT run_pk, key, value FROM params WHERE run_pk ${inJson}`);
-    const tags = db.prepare(`SELECT run_pk, key, value FROM run_tags WHERE run_pk ${inJson}`);
-    const metrics = db.prepare(
-      `SELECT l.run_pk, k.key, l.value, l.timestamp, l.step, l.is_nan FROM latest_metrics l
-       JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk ${inJson}`,
-    );
+      LIMIT 1001`;
+    // SQLite: one JSON array parameter; PostgreSQL and MySQL: an IN list of the page's keys
+    const inList = (n: number) =>
+      db.backend === 'sqlite'
+        ? 'IN (SELECT value FROM json_each(?))'
+        : `IN (${Array(n).fill('?').join(', ')})`;
+    const pkArgs = (pks: number[]) => (db.backend === 'sqlite' ? [JSON.stringify(pks)] : pks);
     const exp = Number(experimentId);
-    const once = (withRows: boolean): { run_uuid: string }[] => {
-      const rows = (select.all(exp) as { run_pk: number; run_uuid: string }[]).slice(0, 1000);
-      if (withRows) {
-        const pks = JSON.stringify(rows.map((r) => r.run_pk));
-        params.all(pks);
-        tags.all(pks);
-        metrics.all(pks);
+    const once = async (withRows: boolean): Promise<{ run_uuid: string }[]> => {
+      const rows = ((await r.all(select, [exp])) as { run_pk: number; run_uuid: string }[]).slice(0, 1000);
+      if (withRows && rows.length > 0) {
+        const pks = rows.map((x) => Number(x.run_pk));
+        const w = inList(pks.length);
+        await r.all(`SELECT run_pk, "key", value FROM params WHERE run_pk ${w}`, pkArgs(pks));
+        await r.all(`SELECT run_pk, "key", value FROM run_tags WHERE run_pk ${w}`, pkArgs(pks));
+        await r.all(
+          `SELECT l.run_pk, k."key", l.value, l."timestamp", l.step, l.is_nan FROM latest_metrics l
+           JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk ${w}`,
+          pkArgs(pks),
+        );
       }
       return rows;
     };
-    const timeIt = (withRows: boolean): number[] => {
-      for (let i = 0; i < warmups; i++) once(withRows);
+    const timeIt = async (withRows: boolean): Promise<number[]> => {
+      for (let i = 0; i < warmups; i++) await once(withRows);
       const lat: number[] = [];
       for (let i = 0; i < iters; i++) {
         const t0 = performance.now();
-        once(withRows);
+        await once(withRows);
         lat.push(performance.now() - t0);
       }
       return lat;
     };
-    const runIds = once(false).map((r) => r.run_uuid);
-    return { selectLat: timeIt(false), selectAndRowsLat: timeIt(true), runIds };
+    const runIds = (await once(false)).map((x) => x.run_uuid);
+    return { selectLat: await timeIt(false), selectAndRowsLat: await timeIt(true), runIds };
   } finally {
-    db.close();
+    await r.close();
   }
 }
 

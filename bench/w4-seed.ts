@@ -55,9 +55,9 @@ function runData(i: number, r: () => number) {
  * Writes the W4 data set straight into a fresh database through mltrack's own store code (createRun, logBatch,
  * updateRun), batching CHUNK runs per outer transaction (the store's transactions nest into it). Not measured.
  */
-export async function seedW4(dbFile: string, runs: number, cwd: string): Promise<SeedResult> {
+export async function seedW4(uri: string, runs: number, cwd: string): Promise<SeedResult> {
   const t0 = performance.now();
-  const store = (await openStore(`sqlite:///${dbFile}`, {
+  const store = (await openStore(uri, {
     defaultArtifactRoot: 'mlflow-artifacts:/',
     cwd,
   })) as SqlStore;

@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { type BenchBackend, type BenchDatabase, freshDatabase } from './lib/backends.js';
 import { CpuMeter, cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { HttpClient } from './lib/http-client.js';
@@ -7,11 +7,11 @@ import { memOf, RssSampler, stampServerMemory } from './lib/proc.js';
 import { type BenchRecord, makeRecord, serialQueryRow } from './lib/record.js';
 import { median, round } from './lib/stats.js';
 import { mltrackTarget, REPO_ROOT, startTarget } from './lib/targets.js';
-import { fileSize } from './w1-ingest.js';
 import { floorW4b, latencyOf, type QueryTiming, timePaging, timeQuery, w4Queries } from './w4-search.js';
 import { seedW4 } from './w4-seed.js';
 
 export interface W4Options {
+  backend: BenchBackend;
   runs: number;
   size: string;
   workDir: string;
@@ -25,20 +25,40 @@ export interface W4Options {
 
 const ms = (v: number) => round(v, 2);
 
-/** W4 search at scale: seed (untimed), then queries (a)–(e) over HTTP at c=1, (b) also at c=8, and the (b) floor. */
-export async function runW4(o: W4Options): Promise<BenchRecord[]> {
-  const rec = (r: Parameters<typeof makeRecord>[2]) => makeRecord(o.env, o.size, r);
-  const dir = path.join(o.workDir, 'w4');
-  fs.mkdirSync(dir, { recursive: true });
-  const dbFile = path.join(dir, 'mlflow.db');
-  const seed = await seedW4(dbFile, o.runs, REPO_ROOT);
-  const dbBytes = fileSize(dbFile) + fileSize(`${dbFile}-wal`);
-  o.log(
-    `W4: seeded ${seed.runs} runs in ${(seed.ms / 1000).toFixed(1)} s (not measured), db ${dbBytes} bytes`,
-  );
+/** The W4 data set in a fresh database of the backend (seeded untimed); W8 reuses it. */
+export interface W4Data {
+  db: BenchDatabase;
+  experimentId: string;
+  runs: number;
+  dbBytes: number;
+}
 
+export async function prepareW4(o: W4Options): Promise<W4Data> {
+  const db = await freshDatabase(o.backend, path.join(o.workDir, `w4-${o.backend}`));
+  try {
+    const seed = await seedW4(db.uri, o.runs, REPO_ROOT);
+    const dbBytes = await db.bytes();
+    o.log(
+      `W4 ${o.backend}: seeded ${seed.runs} runs in ${(seed.ms / 1000).toFixed(1)} s (not measured), db ${dbBytes} bytes`,
+    );
+    return { db, experimentId: seed.experimentId, runs: seed.runs, dbBytes };
+  } catch (e) {
+    await db.drop();
+    throw e;
+  }
+}
+
+/** W4 search at scale: queries (a)–(e) over HTTP at c=1, (b) also at c=8, and the (b) floor, on prepared data. */
+export async function runW4(o: W4Options, data: W4Data): Promise<BenchRecord[]> {
+  const rec = (r: Parameters<typeof makeRecord>[2]) =>
+    makeRecord(o.env, o.size, { ...r, backend: o.backend });
+  const { db, dbBytes } = data;
+  const seed = data;
   await o.quiet('W4 queries');
-  const server = await startTarget(mltrackTarget, { dbFile, artifactDir: path.join(dir, 'art') });
+  const server = await startTarget(mltrackTarget, {
+    storeUri: db.uri,
+    artifactDir: path.join(o.workDir, 'w4-art'),
+  });
   const out: BenchRecord[] = [];
   const client = new HttpClient(server.baseUrl, 8);
   const sampler = new RssSampler(server.pid, 100);
@@ -77,7 +97,7 @@ export async function runW4(o: W4Options): Promise<BenchRecord[]> {
         out.push(
           rec({
             workload: 'W4b-c8',
-            backend: 'sqlite',
+            backend: o.backend,
             server: 'mltrack',
             throughput: round(c8.lat.length / (c8.wallMs / 1000)),
             throughputUnit: 'req/s (c=8)',
@@ -118,7 +138,7 @@ export async function runW4(o: W4Options): Promise<BenchRecord[]> {
     out.push(
       rec({
         workload: 'W4c',
-        backend: 'sqlite',
+        backend: o.backend,
         server: 'mltrack',
         throughput: round(p.runs / (passMedian / 1000)),
         throughputUnit: 'runs/s (c=1)',
@@ -147,7 +167,7 @@ export async function runW4(o: W4Options): Promise<BenchRecord[]> {
 
   await o.quiet('W4 floor');
   const fm = new CpuMeter([]);
-  const f = floorW4b(dbFile, seed.experimentId, o.warmups, o.iterations);
+  const f = await floorW4b(db, seed.experimentId, o.warmups, o.iterations);
   const fcpu = fm.stop();
   const sel = latencyOf(f.selectLat);
   const rows = latencyOf(f.selectAndRowsLat);
@@ -165,7 +185,7 @@ export async function runW4(o: W4Options): Promise<BenchRecord[]> {
   const floorRec = (server: string, l: ReturnType<typeof latencyOf>, what: string) =>
     rec({
       workload: 'W4b',
-      backend: 'sqlite',
+      backend: o.backend,
       server,
       throughput: round(1000 / l.mean),
       throughputUnit: 'queries/s (in-process)',
@@ -182,9 +202,9 @@ export async function runW4(o: W4Options): Promise<BenchRecord[]> {
       },
     });
   out.push(
-    floorRec('floor:sqlite-raw', sel, 'one hand-written SQL query: run selection with the joins'),
+    floorRec(`floor:${o.backend}-raw`, sel, 'one hand-written SQL query: run selection with the joins'),
     floorRec(
-      'floor:sqlite-raw+rows',
+      `floor:${o.backend}-raw+rows`,
       rows,
       'selection + params/tags/latest_metrics rows of the page, no JSON',
     ),

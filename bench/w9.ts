@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileSize } from './lib/backends.js';
 import { CpuMeter, cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { HttpClient, runPool } from './lib/http-client.js';
@@ -7,7 +8,6 @@ import { memOf, RssSampler, stampServerMemory } from './lib/proc.js';
 import { type BenchRecord, makeRecord, serialQueryRow } from './lib/record.js';
 import { round } from './lib/stats.js';
 import { mltrackTarget, REPO_ROOT, startTarget } from './lib/targets.js';
-import { fileSize } from './w1-ingest.js';
 import { latencyOf } from './w4-search.js';
 import { seedW9, W9_ALIAS, W9_VERSIONS, w9AliasVersion, w9ModelName } from './w9-seed.js';
 
@@ -138,7 +138,10 @@ export async function runW9(o: W9Options): Promise<BenchRecord[]> {
   );
 
   await o.quiet('W9 queries');
-  const server = await startTarget(mltrackTarget, { dbFile, artifactDir: path.join(dir, 'art') });
+  const server = await startTarget(mltrackTarget, {
+    storeUri: `sqlite:///${dbFile}`,
+    artifactDir: path.join(dir, 'art'),
+  });
   const out: BenchRecord[] = [];
   const client = new HttpClient(server.baseUrl, 1);
   const sampler = new RssSampler(server.pid, 100);

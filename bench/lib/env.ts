@@ -10,6 +10,8 @@ export interface BenchEnv {
   os: string;
   /** Client and server share the same cores (true on a single machine). */
   sharedCores: boolean;
+  /** Server versions of the other backends measured in this run (`postgres`, `mysql`). */
+  databases?: Record<string, string>;
   /** 1-minute load average when the run started (other sessions may share this machine). */
   load1AtStart: number;
 }

@@ -10,8 +10,8 @@ export const REPO_ROOT = path.resolve(
 
 export interface TargetContext {
   port: number;
-  /** SQLite database file (absolute). */
-  dbFile: string;
+  /** The store URI (`sqlite:///…`, `postgresql://…`, `mysql://…`); empty for the no-op floor. */
+  storeUri: string;
   /** Artifact folder (absolute). */
   artifactDir: string;
 }
@@ -21,10 +21,10 @@ export interface TargetContext {
  * MLflow-compatible server fits. Extension point for the side-by-side peers (benchmarks.md §6.0), e.g.
  *
  *   { name: 'fasttrackml', backend: 'sqlite', healthPath: '/health',
- *     command: (c) => ({ cmd: 'v-fml/bin/fml', args: ['server', '-a', `127.0.0.1:${c.port}`, '-d', `sqlite://${c.dbFile}`] }) }
+ *     command: (c) => ({ cmd: 'v-fml/bin/fml', args: ['server', '-a', `127.0.0.1:${c.port}`, '-d', c.storeUri.replace('sqlite:///', 'sqlite://')] }) }
  *   { name: 'mlflow', backend: 'sqlite', healthPath: '/health',
  *     command: (c) => ({ cmd: 'v-mlflow/bin/mlflow', args: ['server', '--host', '127.0.0.1', '--port', String(c.port),
- *       '--backend-store-uri', `sqlite:///${c.dbFile}`, '--workers', '4'] }) }
+ *       '--backend-store-uri', c.storeUri, '--workers', '4'] }) }
  *
  * W4 seeds by writing mltrack's schema directly; a peer needs its own `seed` (its schema, or over HTTP untimed).
  */
@@ -37,7 +37,7 @@ export interface Target {
 
 export const mltrackTarget: Target = {
   name: 'mltrack',
-  backend: 'sqlite',
+  backend: 'any',
   healthPath: '/health',
   command: (c) => ({
     cmd: process.execPath,
@@ -49,7 +49,7 @@ export const mltrackTarget: Target = {
       '--port',
       String(c.port),
       '--backend-store-uri',
-      `sqlite:///${c.dbFile}`,
+      c.storeUri,
       '--artifacts-destination',
       c.artifactDir,
     ],

@@ -135,28 +135,29 @@ describe('mltrack server process', () => {
         p.on('exit', (code) => resolve({ code, out }));
       });
     expect((await cli(['db', 'upgrade', 'sqlite:///mlflow.db'])).code).toBe(0);
-    // Turn the database back into a version-1 one (before the model registry and webhooks).
+    // Turn the database back into a version-1 one (before the model registry, webhooks and run row versions).
     const db = new DatabaseSync(path.join(cwd, 'mlflow.db'));
-    db.exec(`DROP TABLE mltrack_settings; DROP TABLE webhook_events; DROP TABLE webhooks;
+    db.exec(`ALTER TABLE runs DROP COLUMN row_version; DELETE FROM mltrack_schema_version WHERE version = 4;
+      DROP TABLE mltrack_settings; DROP TABLE webhook_events; DROP TABLE webhooks;
       DELETE FROM mltrack_schema_version WHERE version = 3;
       DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; DROP TABLE model_versions;
       DROP TABLE registered_model_tags; DROP TABLE registered_models; DELETE FROM mltrack_schema_version WHERE version = 2`);
     db.close();
     const refused = await cli(['server', '--port', '0']);
     expect(refused.code).toBe(1);
-    expect(refused.out).toMatch(/found version 1, but expected 3/);
+    expect(refused.out).toMatch(/found version 1, but expected 4/);
     expect(refused.out).toMatch(/mltrack db upgrade/);
     expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^1 /);
     const upgraded = await cli(['db', 'upgrade', 'sqlite:///mlflow.db']);
     expect(upgraded.code).toBe(0);
     const [backupLine, appliedLine] = upgraded.out.trimEnd().split('\n');
-    expect(appliedLine).toBe('Applied migrations 2, 3; schema version is now 3.');
+    expect(appliedLine).toBe('Applied migrations 2, 3, 4; schema version is now 4.');
     // the SQLite file was copied, at its old version, before migrating
     const backup = /^Backed up .* to (.*mlflow\.db\.backup-v1-[^ ]+)\.$/.exec(backupLine ?? '')?.[1];
     expect(backup, upgraded.out).toBeDefined();
     const old = new DatabaseSync(backup as string);
     expect(old.prepare('SELECT MAX(version) AS v FROM mltrack_schema_version').get()).toEqual({ v: 1 });
     old.close();
-    expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^3 /);
+    expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^4 /);
   });
 });

@@ -565,6 +565,27 @@ describe.each(['postgres', 'mysql'] as const)('%s driver', (dialect) => {
     }
   });
 
+  it('runMany keeps every value exact in its bulk form (PostgreSQL unnest arrays, MySQL multi-row VALUES)', async () => {
+    const rows: [string, string | null, number | null, number | null][] = [
+      ['q1', 'a"b', 1, 0.1],
+      ['q2', "c'd", -1, -1e-300],
+      ['q3', 'e\\f\\', 2 ** 53 - 1, 1.7976931348623157e308],
+      ['q4', '{x,y}', 0, -0.5],
+      ['q5', 'NULL', null, null],
+      ['q6', null, 42, 5e-324],
+      ['q7', 'tab\tnew\nline 🎉 ü', -(2 ** 53) + 1, 123456.789],
+      ['q8', '', 7, 3],
+    ];
+    await db.runMany('INSERT INTO kv (k, v, n, d) VALUES (?, ?, ?, ?)', rows);
+    const back = await db.all<{ k: string; v: string | null; n: number | null; d: number | null }>(
+      "SELECT k, v, n, d FROM kv WHERE k LIKE 'q%' ORDER BY k",
+    );
+    expect(
+      back.map((r) => [r.k, r.v, r.n === null ? null : Number(r.n), r.d === null ? null : Number(r.d)]),
+    ).toEqual(rows);
+    await db.run("DELETE FROM kv WHERE k LIKE 'q%'");
+  });
+
   it('runMany sends one INSERT per batch of up to 1000 rows', async () => {
     const counted = open(dialect, uri, { max: 1 });
     const spied = new WeakSet<object>();
@@ -582,6 +603,12 @@ describe.each(['postgres', 'mysql'] as const)('%s driver', (dialect) => {
     pool.on('acquire', spy);
     try {
       await counted.get('SELECT 1'); // the connection's session setup (MySQL) is not counted
+      // PostgreSQL's unnest form reads the table's column types once; not counted either
+      await counted.runMany('INSERT INTO kv (k, n) VALUES (?, ?)', [
+        ['warm-a', 1],
+        ['warm-b', 2],
+      ]);
+      await counted.run('DELETE FROM kv');
       statements = 0;
       await counted.runMany(
         'INSERT INTO kv (k, n) VALUES (?, ?)',

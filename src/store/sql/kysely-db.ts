@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
 import { MlflowError } from '../../domain/errors.js';
-import type { Dialect, Params, SqlDb } from './sql-db.js';
+import type { Dialect, Params, SqlDb, SqlValue } from './sql-db.js';
 import { batches, type InsertTemplate, multiRowSql, TextCache } from './sql-text.js';
 
 /** Raw SQL only: no table types. */
@@ -106,9 +106,24 @@ export abstract class KyselySqlDb implements SqlDb {
   protected abstract insertTemplate(sql: string): InsertTemplate | undefined;
   protected abstract readonly batchLimits: BatchLimits;
 
+  /**
+   * The dialect's faster single statement for many rows of one INSERT template (PostgreSQL: unnest of one array
+   * per column), or undefined to send the multi-row VALUES form.
+   */
+  protected async bulkInsert(
+    _t: InsertTemplate,
+    _rows: readonly Params[],
+  ): Promise<{ sql: string; params: SqlValue[] } | undefined> {
+    return undefined;
+  }
+
   /** True inside `tx(fn)`. */
   inTransaction(): boolean {
     return this.als.getStore() !== undefined;
+  }
+
+  concurrentReads(): boolean {
+    return !this.inTransaction();
   }
 
   protected async query(sql: string, params: Params = [], cache = true): Promise<QueryResult<unknown>> {
@@ -155,7 +170,12 @@ export abstract class KyselySqlDb implements SqlDb {
         return;
       }
       for (const batch of batches(paramLists, t.paramsPerRow, this.batchLimits)) {
-        if (batch.length === 1) await this.query(sql, batch[0] ?? []);
+        if (batch.length === 1) {
+          await this.query(sql, batch[0] ?? []);
+          continue;
+        }
+        const bulk = await this.bulkInsert(t, batch);
+        if (bulk !== undefined) await this.query(bulk.sql, bulk.params);
         else await this.query(multiRowSql(t, batch.length), batch.flat(), false);
       }
     });

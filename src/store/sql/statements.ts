@@ -94,17 +94,18 @@ export class Statements {
   }
 
   /**
-   * MLflow's latest-metric rule as one statement: insert the run's latest point for a key, or replace the stored
-   * one only when the new point is greater in (step, timestamp, value). Parameters: run_pk, key_id, step,
-   * timestamp, value, is_nan.
+   * MLflow's latest-metric rule as one statement for `rows` points of distinct keys: insert each key's latest
+   * point, or replace the stored one only when the new point is greater in (step, timestamp, value). Parameters
+   * per row: run_pk, key_id, step, timestamp, value, is_nan. The (run_pk, key_id) pairs must be distinct
+   * (PostgreSQL refuses to update one row twice in a statement).
    */
-  latestMetricUpsert(): string {
-    return this.memo('latest', () => {
-      const head =
-        'INSERT INTO latest_metrics (run_pk, key_id, step, "timestamp", value, is_nan) VALUES (?, ?, ?, ?, ?, ?)';
+  latestMetricUpsert(rows = 1): string {
+    return this.memo(`latest|${rows}`, () => {
+      const tuples = Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ');
+      const head = `INSERT INTO latest_metrics (run_pk, key_id, step, "timestamp", value, is_nan) VALUES ${tuples}`;
       if (this.dialect === 'mysql') {
-        // No WHERE on ON DUPLICATE KEY UPDATE, and assignments see the columns already updated: decide once
-        // (in the first assignment, before step/timestamp/value change), then apply the decision to every column.
+        // No WHERE on ON DUPLICATE KEY UPDATE, and assignments see the columns already updated: decide once per
+        // row (in the first assignment, before step/timestamp/value change), then apply it to every column.
         const newer = '(VALUES(step), VALUES("timestamp"), VALUES(value)) > (step, "timestamp", value)';
         return `${head} ON DUPLICATE KEY UPDATE is_nan = IF(@mltrack_newer := ${newer}, VALUES(is_nan), is_nan),
           value = IF(@mltrack_newer, VALUES(value), value), "timestamp" = IF(@mltrack_newer, VALUES("timestamp"), "timestamp"),

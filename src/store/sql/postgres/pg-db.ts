@@ -14,10 +14,14 @@ import {
   redact,
   unavailable,
 } from '../kysely-db.js';
-import type { Params } from '../sql-db.js';
+import type { Params, SqlValue } from '../sql-db.js';
 import { type InsertTemplate, insertTemplate, TextCache, toDollarPlaceholders } from '../sql-text.js';
 
 export type PgOptions = PoolOptions;
+
+/** `INSERT INTO <table> (<columns>) VALUES ` of an insert template, and its tuple of plain placeholders. */
+const BULK_HEAD = /^\s*INSERT\s+INTO\s+("?[A-Za-z_][A-Za-z0-9_]*"?)\s*\(([^()]*)\)\s*VALUES\s*$/i;
+const PLAIN_TUPLE = /^\(\s*\?(\s*,\s*\?)*\s*\)$/;
 
 /** PostgreSQL SQLSTATEs that mean "retry later": serialization failure, deadlock, shutdown, too many clients. */
 const TRANSIENT_STATES: ReadonlySet<string> = new Set([
@@ -155,6 +159,51 @@ export class PgDb extends KyselySqlDb {
     return insertTemplate(sql, {}, (tail) =>
       /^\s*(ON\s+CONFLICT\s*(\([^()]*\))?\s*DO\s+NOTHING\s*)?$/i.test(tail),
     );
+  }
+
+  /**
+   * `INSERT INTO t (a, b) SELECT * FROM unnest(?::bigint[], ?::text[]) <tail>`: one array parameter per column,
+   * typed with the column's own type, instead of a VALUES list of rows × columns parameters (PostgreSQL parses
+   * and plans it once per shape; measured ≈ 2× the multi-row form for 1000-point metric batches). Only for a
+   * tuple of plain placeholders.
+   */
+  protected override async bulkInsert(
+    t: InsertTemplate,
+    rows: readonly Params[],
+  ): Promise<{ sql: string; params: SqlValue[] } | undefined> {
+    const m = BULK_HEAD.exec(t.head);
+    if (m === null || !PLAIN_TUPLE.test(t.tuple)) return undefined;
+    const table = (m[1] ?? '').replaceAll('"', '');
+    const columns = (m[2] ?? '').split(',').map((c) => c.trim().replaceAll('"', ''));
+    if (columns.length !== t.paramsPerRow) return undefined;
+    const types = await this.columnTypes(table);
+    const casts = columns.map((c) => types.get(c));
+    if (casts.some((c) => c === undefined)) return undefined;
+    const sql = `${m[0].replace(/VALUES\s*$/i, '')}SELECT * FROM unnest(${casts.map((c) => `?::${c}[]`).join(', ')})${t.tail}`;
+    const params = columns.map((_, i) => rows.map((r) => r[i] ?? null)) as unknown as SqlValue[];
+    return { sql, params };
+  }
+
+  private readonly types = new Map<string, Promise<Map<string, string>>>();
+
+  /** A table's column types as PostgreSQL spells them (`bigint`, `text`, `double precision`), cached. */
+  private columnTypes(table: string): Promise<Map<string, string>> {
+    let p = this.types.get(table);
+    if (p === undefined) {
+      p = this.all<{ name: string; type: string }>(
+        `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+         WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped`,
+        [table],
+      ).then(
+        (rows) => new Map(rows.map((r) => [r.name, r.type])),
+        (e: unknown) => {
+          this.types.delete(table); // ask again next time
+          throw e;
+        },
+      );
+      this.types.set(table, p);
+    }
+    return p;
   }
 
   async insertReturningId(sql: string, params: Params, idColumn: string): Promise<number> {

@@ -177,7 +177,7 @@ export class SqlExperiments {
         [now, row.experiment_id],
       );
       await this.db.run(
-        `UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ? AND lifecycle_stage = 'active'`,
+        `UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ?, row_version = row_version + 1 WHERE experiment_id = ? AND lifecycle_stage = 'active'`,
         [now, row.experiment_id],
       );
     });
@@ -192,7 +192,7 @@ export class SqlExperiments {
         [Date.now(), row.experiment_id],
       );
       await this.db.run(
-        `UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = ? AND lifecycle_stage = 'deleted'`,
+        `UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL, row_version = row_version + 1 WHERE experiment_id = ? AND lifecycle_stage = 'deleted'`,
         [row.experiment_id],
       );
     });

@@ -17,6 +17,8 @@ export interface RunRow {
   deleted_time: number | null;
   lifecycle_stage: 'active' | 'deleted';
   artifact_uri: string;
+  /** Raised by every write to the run (migration 0004): a snapshot is reused only at the same version. */
+  row_version: number;
 }
 
 export function toRunInfo(r: RunRow): RunInfo {
@@ -83,19 +85,35 @@ function group<T extends { run_pk: number }, V>(rows: T[], map: (r: T) => V): Ma
   return out;
 }
 
+type Results<T extends readonly (() => Promise<unknown>)[]> = {
+  -readonly [K in keyof T]: Awaited<ReturnType<T[K]>>;
+};
+
+/** Runs independent reads together (parallel) or one after another, results in order. */
+async function gather<T extends readonly (() => Promise<unknown>)[]>(
+  parallel: boolean,
+  reads: T,
+): Promise<Results<T>> {
+  if (parallel) return (await Promise.all(reads.map((f) => f()))) as Results<T>;
+  const out: unknown[] = [];
+  for (const f of reads) out.push(await f());
+  return out as Results<T>;
+}
+
 /** Loads complete runs (info, tags, params, latest metrics, inputs, outputs) for the given rows, in order. */
 export async function loadRuns(db: SqlDb, allRows: RunRow[], cache?: RunCache): Promise<Run[]> {
   if (allRows.length === 0) return [];
   const hits = new Map<number, Run>();
   if (cache !== undefined) {
     for (const r of allRows) {
-      const run = cache.get(r.run_pk);
+      const run = cache.get(r.run_pk, r.run_uuid, Number(r.row_version));
       if (run !== undefined) hits.set(r.run_pk, run);
     }
   }
   const rows = hits.size === 0 ? allRows : allRows.filter((r) => !hits.has(r.run_pk));
   const loaded = rows.length === 0 ? [] : await loadUncached(db, rows);
-  if (cache !== undefined) for (const [i, run] of loaded.entries()) cache.set(rows[i]!.run_pk, run);
+  if (cache !== undefined)
+    for (const [i, run] of loaded.entries()) cache.set(rows[i]!.run_pk, Number(rows[i]!.row_version), run);
   if (hits.size === 0) return loaded;
   const fresh = new Map(rows.map((r, i) => [r.run_pk, loaded[i]!]));
   return allRows.map((r) => hits.get(r.run_pk) ?? fresh.get(r.run_pk)!);
@@ -105,37 +123,44 @@ async function loadUncached(db: SqlDb, rows: RunRow[]): Promise<Run[]> {
   const pks = rows.map((r) => r.run_pk);
   // Bulk child rows come back as arrays (about twice as fast as objects); column 0 is always run_pk.
   const kv = (r: unknown[]): KeyValue => ({ key: r[1] as string, value: r[2] as string });
-  const tags = await groupRows(db, 'SELECT run_pk, "key", value FROM run_tags WHERE run_pk IN (%s)', pks, kv);
-  const params = await groupRows(db, 'SELECT run_pk, "key", value FROM params WHERE run_pk IN (%s)', pks, kv);
-  const metrics = await groupRows(
-    db,
-    `SELECT l.run_pk, k."key", l.value, l.timestamp, l.step, l.is_nan
-     FROM latest_metrics l JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk IN (%s)`,
-    pks,
-    (r): Metric => ({
-      key: r[1] as string,
-      value: r[5] ? Number.NaN : (r[2] as number),
-      timestamp: r[3] as number,
-      step: r[4] as number,
-    }),
-  );
-  const inputs = await loadDatasetInputs(db, pks);
-  const modelInputs = group(
-    await byChunks<{ run_pk: number; model_id: string }>(
-      db,
-      'SELECT run_pk, model_id FROM run_model_inputs WHERE run_pk IN (%s)',
-      pks,
-    ),
-    (r) => ({ model_id: r.model_id }),
-  );
-  const outputs = group(
-    await byChunks<{ run_pk: number; model_id: string; step: number }>(
-      db,
-      'SELECT run_pk, model_id, step FROM run_outputs WHERE run_pk IN (%s)',
-      pks,
-    ),
-    (r) => ({ model_id: r.model_id, step: r.step }),
-  );
+  const reads = [
+    () => groupRows(db, 'SELECT run_pk, "key", value FROM run_tags WHERE run_pk IN (%s)', pks, kv),
+    () => groupRows(db, 'SELECT run_pk, "key", value FROM params WHERE run_pk IN (%s)', pks, kv),
+    () =>
+      groupRows(
+        db,
+        `SELECT l.run_pk, k."key", l.value, l.timestamp, l.step, l.is_nan
+         FROM latest_metrics l JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk IN (%s)`,
+        pks,
+        (r): Metric => ({
+          key: r[1] as string,
+          value: r[5] ? Number.NaN : (r[2] as number),
+          timestamp: r[3] as number,
+          step: r[4] as number,
+        }),
+      ),
+    () => loadDatasetInputs(db, pks),
+    async () =>
+      group(
+        await byChunks<{ run_pk: number; model_id: string }>(
+          db,
+          'SELECT run_pk, model_id FROM run_model_inputs WHERE run_pk IN (%s)',
+          pks,
+        ),
+        (r) => ({ model_id: r.model_id }),
+      ),
+    async () =>
+      group(
+        await byChunks<{ run_pk: number; model_id: string; step: number }>(
+          db,
+          'SELECT run_pk, model_id, step FROM run_outputs WHERE run_pk IN (%s)',
+          pks,
+        ),
+        (r) => ({ model_id: r.model_id, step: r.step }),
+      ),
+  ] as const;
+  // On a server database the six reads run at once on pooled connections (its cores work in parallel).
+  const [tags, params, metrics, inputs, modelInputs, outputs] = await gather(db.concurrentReads(), reads);
   return rows.map((r) => ({
     info: toRunInfo(r),
     data: {

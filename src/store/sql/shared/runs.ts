@@ -19,6 +19,11 @@ import type { MetricKeys } from './metric-keys.js';
 import type { RunCache } from './run-cache.js';
 import { loadRuns, type RunRow, toRunInfo } from './run-loader.js';
 
+/** Param keys per lookup statement (far below every dialect's parameter limit). */
+const PARAM_CHUNK = 500;
+/** Metric keys per latest-metric upsert statement (6 parameters each). */
+const LATEST_CHUNK = 500;
+
 /** Python's repr of the non-matching params list, as MLflow's log-batch error shows it. */
 function pyRepr(items: { key: string; old_value: string; new_value: string }[]): string {
   const s = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -40,7 +45,8 @@ export class SqlRuns {
   }
 
   /**
-   * The run about to be written: active, and dropped from the snapshot cache. Inside a write transaction on
+   * The run about to be written: active, its row_version raised (snapshots of it elsewhere go stale) and dropped
+   * from this process's snapshot cache. Inside a write transaction on
    * PostgreSQL/MySQL the row stays locked until commit, so writes to one run from several servers take turns
    * (write-once params stay write-once under races); SQLite already has one writer.
    */
@@ -55,6 +61,8 @@ export class SqlRuns {
         `The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
       );
     }
+    await this.db.run('UPDATE runs SET row_version = row_version + 1 WHERE run_pk = ?', [row.run_pk]);
+    row.row_version += 1;
     return row;
   }
 
@@ -137,10 +145,10 @@ export class SqlRuns {
     await this.db.tx(async () => {
       const row = await this.row(runId);
       this.cache.invalidate(row.run_pk);
-      await this.db.run(`UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE run_pk = ?`, [
-        Date.now(),
-        row.run_pk,
-      ]);
+      await this.db.run(
+        `UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ?, row_version = row_version + 1 WHERE run_pk = ?`,
+        [Date.now(), row.run_pk],
+      );
     });
   }
 
@@ -148,9 +156,10 @@ export class SqlRuns {
     await this.db.tx(async () => {
       const row = await this.row(runId);
       this.cache.invalidate(row.run_pk);
-      await this.db.run(`UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_pk = ?`, [
-        row.run_pk,
-      ]);
+      await this.db.run(
+        `UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL, row_version = row_version + 1 WHERE run_pk = ?`,
+        [row.run_pk],
+      );
     });
   }
 
@@ -167,29 +176,34 @@ export class SqlRuns {
 
   private async logParams(run: RunRow, params: KeyValue[]): Promise<void> {
     if (params.length === 0) return;
-    const conflicts: { key: string; old_value: string; new_value: string }[] = [];
-    const fresh: KeyValue[] = [];
-    for (const p of params) {
-      const old = await this.db.get<{ value: string }>(
-        'SELECT value FROM params WHERE run_pk = ? AND "key" = ?',
-        [run.run_pk, p.key],
+    // One read of the stored values and one multi-row insert (the run row is locked, so nothing slips between).
+    const stored = new Map<string, string>();
+    const keys = [...new Set(params.map((p) => p.key))];
+    for (let i = 0; i < keys.length; i += PARAM_CHUNK) {
+      const part = keys.slice(i, i + PARAM_CHUNK);
+      const rows = await this.db.all<{ key: string; value: string }>(
+        `SELECT "key", value FROM params WHERE run_pk = ? AND "key" IN (${part.map(() => '?').join(', ')})`,
+        [run.run_pk, ...part],
       );
-      if (old === undefined) fresh.push(p);
-      else if (old.value !== p.value)
-        conflicts.push({ key: p.key, old_value: old.value, new_value: p.value });
+      for (const r of rows) stored.set(r.key, r.value);
+    }
+    const conflicts: { key: string; old_value: string; new_value: string }[] = [];
+    const fresh = new Map<string, string>();
+    for (const p of params) {
+      const old = stored.get(p.key);
+      if (old === undefined) {
+        if (!fresh.has(p.key)) fresh.set(p.key, p.value);
+      } else if (old !== p.value) conflicts.push({ key: p.key, old_value: old, new_value: p.value });
     }
     if (conflicts.length > 0) {
       throw invalidParam(
         `Changing param values is not allowed. Params were already logged='${pyRepr(conflicts)}' for run ID='${run.run_uuid}'.`,
       );
     }
-    for (const p of fresh) {
-      await this.db.run(st(this.db).insertIgnore('params', ['run_pk', 'key', 'value']), [
-        run.run_pk,
-        p.key,
-        p.value,
-      ]);
-    }
+    await this.db.runMany(
+      st(this.db).insertIgnore('params', ['run_pk', 'key', 'value']),
+      [...fresh].map(([key, value]) => [run.run_pk, key, value]),
+    );
   }
 
   /** The message MLflow's single log-parameter call gives for a conflicting value. */
@@ -241,10 +255,19 @@ export class SqlRuns {
       st(this.db).insertIgnore('metrics', ['run_pk', 'key_id', 'step', 'timestamp', 'value', 'is_nan']),
       points,
     );
-    await this.db.runMany(
-      st(this.db).latestMetricUpsert(),
-      [...latest].map(([keyId, l]) => [run.run_pk, keyId, l.step, l.timestamp, l.value, l.isNan]),
-    );
+    // One statement per LATEST_CHUNK keys (the keys are distinct, as a multi-row upsert needs).
+    const latestRows = [...latest].map(([keyId, l]) => [
+      run.run_pk,
+      keyId,
+      l.step,
+      l.timestamp,
+      l.value,
+      l.isNan,
+    ]);
+    for (let i = 0; i < latestRows.length; i += LATEST_CHUNK) {
+      const part = latestRows.slice(i, i + LATEST_CHUNK);
+      await this.db.run(st(this.db).latestMetricUpsert(part.length), part.flat());
+    }
     const modelPoints = metrics.filter((m) => m.model_id);
     if (modelPoints.length > 0) {
       await this.db.runMany(

@@ -31,7 +31,7 @@ import { SqlWebhooks } from './webhooks.js';
 
 /**
  * The one SQL store: the same code on SQLite, PostgreSQL and MySQL/MariaDB, over the SqlDb interface. Every write is
- * one transaction. Run snapshots are cached only when this process is the database's one writer (SQLite).
+ * one transaction. Complete runs are cached as snapshots checked against the run's row_version (run-cache.ts).
  */
 export class SqlStore implements TrackingStore {
   readonly capabilities = { transactionalLogBatch: true } as const;
@@ -49,13 +49,8 @@ export class SqlStore implements TrackingStore {
     const keys = new MetricKeys(db);
     this.keys = keys;
     this.experiments = new SqlExperiments(db, opts.defaultArtifactRoot);
-    // Other servers may write the same PostgreSQL/MySQL database, so only SQLite keeps run snapshots.
-    this.runs = new SqlRuns(
-      db,
-      this.experiments,
-      keys,
-      new RunCache(db.dialect === 'sqlite' ? undefined : 0),
-    );
+    // Run snapshots are checked against the run's row_version, so they stay right with several writers.
+    this.runs = new SqlRuns(db, this.experiments, keys, new RunCache());
     this.metrics = new SqlMetrics(db, this.runs, keys);
     this.models = new SqlLoggedModels(db, this.experiments);
     this.registry = new SqlRegistry(db);

@@ -116,6 +116,10 @@ export class SqliteSqlDb implements SqlDb {
     return out;
   }
 
+  concurrentReads(): boolean {
+    return false;
+  }
+
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     try {
