@@ -213,6 +213,7 @@ export function markdownReport(
     'on PostgreSQL `pg_database_size` after VACUUM ANALYZE, on MariaDB data + index length after ANALYZE TABLE.',
     'Floors run in the benchmark process against the same database server, with the same rows and concurrency.',
     'Client and server share the same cores. Compare timings only with runs on the same hardware.',
+    'On PostgreSQL and MariaDB the database server is one of the "other processes": NOISY there mostly counts it.',
     '',
     '## Targets (2 vCPUs)',
     '',

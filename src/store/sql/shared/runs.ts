@@ -51,18 +51,26 @@ export class SqlRuns {
    * (write-once params stay write-once under races); SQLite already has one writer.
    */
   async activeRow(runId: string): Promise<RunRow> {
-    const row = await this.db.get<RunRow>(`SELECT * FROM runs WHERE run_uuid = ?${st(this.db).forUpdate()}`, [
-      runId,
-    ]);
+    // PostgreSQL and SQLite raise the version and lock the row in one statement; MySQL has no RETURNING.
+    const oneStatement = this.db.dialect !== 'mysql';
+    const row = oneStatement
+      ? await this.db.get<RunRow>(
+          'UPDATE runs SET row_version = row_version + 1 WHERE run_uuid = ? RETURNING *',
+          [runId],
+        )
+      : await this.db.get<RunRow>(`SELECT * FROM runs WHERE run_uuid = ?${st(this.db).forUpdate()}`, [runId]);
     if (row === undefined) throw notFound(`Run with id=${runId} not found`);
     this.cache.invalidate(row.run_pk);
+    // Callers run inside their write transaction: a refusal below rolls the version back with everything else.
     if (row.lifecycle_stage !== 'active') {
       throw invalidParam(
         `The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
       );
     }
-    await this.db.run('UPDATE runs SET row_version = row_version + 1 WHERE run_pk = ?', [row.run_pk]);
-    row.row_version += 1;
+    if (!oneStatement) {
+      await this.db.run('UPDATE runs SET row_version = row_version + 1 WHERE run_pk = ?', [row.run_pk]);
+      row.row_version += 1;
+    }
     return row;
   }
 
