@@ -122,10 +122,6 @@ export abstract class KyselySqlDb implements SqlDb {
     return this.als.getStore() !== undefined;
   }
 
-  concurrentReads(): boolean {
-    return !this.inTransaction();
-  }
-
   protected async query(sql: string, params: Params = [], cache = true): Promise<QueryResult<unknown>> {
     const ex = this.als.getStore() ?? this.kysely;
     try {

@@ -26,10 +26,5 @@ export interface SqlDb {
   /** Statements without parameters (DDL), possibly several separated by `;`. */
   exec(sql: string): Promise<void>;
   tx<T>(fn: () => Promise<T>): Promise<T>;
-  /**
-   * True when independent reads issued together run at once (a pool of connections, outside a transaction);
-   * SQLite's one connection runs them one after another anyway.
-   */
-  concurrentReads(): boolean;
   close(): Promise<void>;
 }

@@ -85,21 +85,6 @@ function group<T extends { run_pk: number }, V>(rows: T[], map: (r: T) => V): Ma
   return out;
 }
 
-type Results<T extends readonly (() => Promise<unknown>)[]> = {
-  -readonly [K in keyof T]: Awaited<ReturnType<T[K]>>;
-};
-
-/** Runs independent reads together (parallel) or one after another, results in order. */
-async function gather<T extends readonly (() => Promise<unknown>)[]>(
-  parallel: boolean,
-  reads: T,
-): Promise<Results<T>> {
-  if (parallel) return (await Promise.all(reads.map((f) => f()))) as Results<T>;
-  const out: unknown[] = [];
-  for (const f of reads) out.push(await f());
-  return out as Results<T>;
-}
-
 /** Loads complete runs (info, tags, params, latest metrics, inputs, outputs) for the given rows, in order. */
 export async function loadRuns(db: SqlDb, allRows: RunRow[], cache?: RunCache): Promise<Run[]> {
   if (allRows.length === 0) return [];
@@ -123,44 +108,37 @@ async function loadUncached(db: SqlDb, rows: RunRow[]): Promise<Run[]> {
   const pks = rows.map((r) => r.run_pk);
   // Bulk child rows come back as arrays (about twice as fast as objects); column 0 is always run_pk.
   const kv = (r: unknown[]): KeyValue => ({ key: r[1] as string, value: r[2] as string });
-  const reads = [
-    () => groupRows(db, 'SELECT run_pk, "key", value FROM run_tags WHERE run_pk IN (%s)', pks, kv),
-    () => groupRows(db, 'SELECT run_pk, "key", value FROM params WHERE run_pk IN (%s)', pks, kv),
-    () =>
-      groupRows(
-        db,
-        `SELECT l.run_pk, k."key", l.value, l.timestamp, l.step, l.is_nan
-         FROM latest_metrics l JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk IN (%s)`,
-        pks,
-        (r): Metric => ({
-          key: r[1] as string,
-          value: r[5] ? Number.NaN : (r[2] as number),
-          timestamp: r[3] as number,
-          step: r[4] as number,
-        }),
-      ),
-    () => loadDatasetInputs(db, pks),
-    async () =>
-      group(
-        await byChunks<{ run_pk: number; model_id: string }>(
-          db,
-          'SELECT run_pk, model_id FROM run_model_inputs WHERE run_pk IN (%s)',
-          pks,
-        ),
-        (r) => ({ model_id: r.model_id }),
-      ),
-    async () =>
-      group(
-        await byChunks<{ run_pk: number; model_id: string; step: number }>(
-          db,
-          'SELECT run_pk, model_id, step FROM run_outputs WHERE run_pk IN (%s)',
-          pks,
-        ),
-        (r) => ({ model_id: r.model_id, step: r.step }),
-      ),
-  ] as const;
-  // On a server database the six reads run at once on pooled connections (its cores work in parallel).
-  const [tags, params, metrics, inputs, modelInputs, outputs] = await gather(db.concurrentReads(), reads);
+  const tags = await groupRows(db, 'SELECT run_pk, "key", value FROM run_tags WHERE run_pk IN (%s)', pks, kv);
+  const params = await groupRows(db, 'SELECT run_pk, "key", value FROM params WHERE run_pk IN (%s)', pks, kv);
+  const metrics = await groupRows(
+    db,
+    `SELECT l.run_pk, k."key", l.value, l.timestamp, l.step, l.is_nan
+     FROM latest_metrics l JOIN metric_keys k ON k.key_id = l.key_id WHERE l.run_pk IN (%s)`,
+    pks,
+    (r): Metric => ({
+      key: r[1] as string,
+      value: r[5] ? Number.NaN : (r[2] as number),
+      timestamp: r[3] as number,
+      step: r[4] as number,
+    }),
+  );
+  const inputs = await loadDatasetInputs(db, pks);
+  const modelInputs = group(
+    await byChunks<{ run_pk: number; model_id: string }>(
+      db,
+      'SELECT run_pk, model_id FROM run_model_inputs WHERE run_pk IN (%s)',
+      pks,
+    ),
+    (r) => ({ model_id: r.model_id }),
+  );
+  const outputs = group(
+    await byChunks<{ run_pk: number; model_id: string; step: number }>(
+      db,
+      'SELECT run_pk, model_id, step FROM run_outputs WHERE run_pk IN (%s)',
+      pks,
+    ),
+    (r) => ({ model_id: r.model_id, step: r.step }),
+  );
   return rows.map((r) => ({
     info: toRunInfo(r),
     data: {

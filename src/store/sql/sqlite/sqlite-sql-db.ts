@@ -116,10 +116,6 @@ export class SqliteSqlDb implements SqlDb {
     return out;
   }
 
-  concurrentReads(): boolean {
-    return false;
-  }
-
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     try {
