@@ -15,6 +15,22 @@ async function history(store: TrackingStore, runId: string, key: string): Promis
 const strip = (ms: Metric[]) =>
   ms.map(({ key, value, timestamp, step }) => ({ key, value, timestamp, step }));
 
+/** MLflow's sampling rule written out directly: NTILE buckets over (step, timestamp, value), first of each, plus last. */
+function sampleReference(points: Metric[], maxResults: number): Metric[] {
+  const rows = [...points].sort((x, y) => x.step - y.step || x.timestamp - y.timestamp || x.value - y.value);
+  const n = rows.length;
+  if (n <= maxResults) return rows;
+  const picks: Metric[] = [];
+  let start = 0;
+  for (let b = 0; b < maxResults; b++) {
+    picks.push(rows[start]!);
+    start += Math.floor(n / maxResults) + (b < n % maxResults ? 1 : 0);
+  }
+  const last = rows[n - 1]!;
+  if (picks[picks.length - 1] !== last) picks[picks.length - 1] = last;
+  return picks;
+}
+
 export const metricCases: CaseGroup = (test) => {
   test('history is ordered by timestamp, then step, then value', async (store) => {
     const id = (await newRun(store, '0')).info.run_id;
@@ -52,6 +68,28 @@ export const metricCases: CaseGroup = (test) => {
     expect(await latest(store, id, 'm')).toEqual(metric('m', 3, 60, 6));
     await logMetrics(store, id, [metric('other', 1, 1, 0)]);
     expect((await store.getRun(id)).data.metrics).toHaveLength(2);
+  });
+
+  test('bulk-interval sampling keeps the first point of each NTILE bucket and the last point', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    const points: Metric[] = [];
+    // 997 points over 499 steps (two at most steps, some at the same step and time), logged out of order
+    for (let i = 996; i >= 0; i--)
+      points.push(metric('s', (i * 7919) % 101, 1000 + (i % 5), Math.floor(i / 2)));
+    for (let i = 0; i < points.length; i += 500) await logMetrics(store, id, points.slice(i, i + 500));
+    for (const maxResults of [1, 2, 3, 10, 320, 996, 997, 1000]) {
+      const got = await store.getMetricHistoryBulkInterval({ runIds: [id], key: 's', maxResults });
+      expect(strip(got), `max_results ${maxResults}`).toEqual(sampleReference(points, maxResults));
+    }
+    const inRange = points.filter((p) => p.step >= 100 && p.step <= 149);
+    const got = await store.getMetricHistoryBulkInterval({
+      runIds: [id],
+      key: 's',
+      startStep: 100,
+      endStep: 149,
+      maxResults: 7,
+    });
+    expect(strip(got)).toEqual(sampleReference(inRange, 7));
   });
 
   test('metrics of different runs are independent', async (store) => {

@@ -3,10 +3,11 @@ import { m0001 } from './0001-initial.js';
 import { m0002 } from './0002-model-registry.js';
 import { m0003 } from './0003-webhooks.js';
 import { m0004 } from './0004-run-row-version.js';
+import { m0005 } from './0005-latest-metrics-nan-index.js';
 import type { Migration } from './types.js';
 
 /** Every migration in order. The schema version of this build is the last one's. */
-export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 
 /** The table that records applied migrations, per dialect (`CREATE TABLE IF NOT EXISTS`: safe to run every start). */

@@ -66,6 +66,10 @@ export class SqlMetrics {
    * (step, timestamp, value, is_nan) order are cut into maxResults NTILE buckets and the first row of each is kept;
    * the series' last row is always included, replacing the last pick when the page is full. Runs come back in the
    * order asked; an unknown run is RESOURCE_DOES_NOT_EXIST.
+   *
+   * The bucket starts are computed here from the series' row count (see ntileFirsts), so the database only numbers
+   * the rows along the primary key, which is in that order, and returns the picked ones: no sort, no NTILE pass,
+   * and only about maxResults rows cross the wire whatever the series' length.
    */
   async bulkInterval(q: {
     runIds: string[];
@@ -83,34 +87,44 @@ export class SqlMetrics {
     const args = (pk: number) => (range ? [pk, keyId, q.startStep!, q.endStep!] : [pk, keyId]);
     const out: Metric[] = [];
     for (const run of runs) {
-      const rows = await this.db.all<PointRow>(
-        `SELECT value, timestamp, step, is_nan FROM (
-           SELECT value, timestamp, step, is_nan,
-             ROW_NUMBER() OVER (PARTITION BY b ORDER BY step, timestamp, value, is_nan) AS rn
-           FROM (SELECT value, timestamp, step, is_nan, NTILE(?) OVER (ORDER BY step, timestamp, value, is_nan) AS b
-                 FROM metrics WHERE ${where}) tiles) firsts
-         WHERE rn = 1 ORDER BY step, timestamp, value, is_nan`,
-        [q.maxResults, ...args(run.pk)],
-      );
-      const last = await this.db.get<PointRow>(
-        `SELECT value, timestamp, step, is_nan FROM metrics WHERE ${where}
-         ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT 1`,
+      const counted = await this.db.get<{ n: number | string }>(
+        `SELECT COUNT(*) AS n FROM metrics WHERE ${where}`,
         args(run.pk),
       );
-      const tail = rows[rows.length - 1];
-      const same =
-        tail !== undefined &&
-        last !== undefined &&
-        tail.step === last.step &&
-        tail.timestamp === last.timestamp &&
-        tail.value === last.value &&
-        tail.is_nan === last.is_nan;
-      if (last !== undefined && !same) {
-        if (rows.length >= q.maxResults) rows[rows.length - 1] = last;
-        else rows.push(last);
+      const n = Number(counted?.n ?? 0);
+      if (n === 0) continue;
+      const order = 'ORDER BY step, timestamp, value, is_nan';
+      let rows: (PointRow & { rn: number | string })[];
+      if (n <= q.maxResults) {
+        rows = await this.db.all(
+          `SELECT value, timestamp, step, is_nan, 0 AS rn FROM metrics WHERE ${where} ${order}`,
+          args(run.pk),
+        );
+      } else {
+        const t = ntileFirsts(n, q.maxResults);
+        // 1-based row numbers rn: bucket starts are every (size + 1) rows below `bigEnd`, then every `size` rows.
+        rows = await this.db.all(
+          `SELECT value, timestamp, step, is_nan, rn FROM (
+             SELECT value, timestamp, step, is_nan, ROW_NUMBER() OVER (${order}) AS rn
+             FROM metrics WHERE ${where}) numbered
+           WHERE (rn <= ? AND (rn - 1) % ? = 0) OR (rn > ? AND (rn - 1 - ?) % ? = 0) OR rn = ?
+           ORDER BY rn`,
+          [...args(run.pk), t.bigEnd, t.size + 1, t.bigEnd, t.bigEnd, t.size, n],
+        );
+        // The last row came back as an extra pick unless it starts a bucket: it replaces the last bucket start.
+        if (rows.length > q.maxResults) rows.splice(rows.length - 2, 1);
       }
       for (const r of rows) out.push(point(q.key, r, run.id));
     }
     return out;
   }
+}
+
+/**
+ * NTILE(buckets) over n > buckets rows: the first (n mod buckets) buckets hold size + 1 rows, the rest size rows,
+ * with size = floor(n / buckets). Returns size and the row count of the big buckets together (bigEnd).
+ */
+export function ntileFirsts(n: number, buckets: number): { size: number; bigEnd: number } {
+  const size = Math.floor(n / buckets);
+  return { size, bigEnd: (n % buckets) * (size + 1) };
 }
