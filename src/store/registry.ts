@@ -24,10 +24,10 @@ export async function openStore(uri: string, opts: StoreOptions & { cwd: string 
       throw new Error(
         `Microsoft SQL Server is not supported yet (URI: ${redact(uri)}). Use sqlite:///, postgresql:// or mysql://.`,
       );
-    case 'dynamodb':
-      throw new Error(
-        `Backend store 'dynamodb' is not supported by this mltrack build yet (URI: ${redact(uri)}).`,
-      );
+    case 'dynamodb': {
+      const { DynamoStore } = await import('./dynamodb/dynamo-store.js');
+      return DynamoStore.open(uri, opts);
+    }
     default:
       throw new Error(
         `Unsupported backend store URI '${redact(uri)}'. Supported: sqlite:///<path>, postgresql://…, mysql://….`,

@@ -1,0 +1,146 @@
+/**
+ * Every key format of the single DynamoDB table, in one place (docs/dynamodb.md has the item catalogue).
+ *
+ * Table key `PK` / `SK` (strings). Indexes: `gsi1`…`gsi5` (`gsi<i>pk` / `gsi<i>sk`, strings) and `lsi1`…`lsi5`
+ * (`PK` / `lsi<i>sk`; `lsi2sk` is a number, the others strings). Sparse: an item carries an index key only when the
+ * index should hold it. MLflow keys (param/tag/metric names) never contain `#` (the API validates them), so `#`
+ * separates key parts without escaping; free text (names, values) only appears as the last part of a key.
+ */
+
+export const DEFAULT_TABLE = 'mlflow';
+
+/** Max bytes of an index sort-key value we build (DynamoDB's limit is 1024). */
+const INDEX_KEY_BYTES = 1000;
+
+/** The longest prefix of `s` that fits in `bytes` UTF-8 bytes without splitting a character. */
+export function utf8Prefix(s: string, bytes: number): string {
+  if (Buffer.byteLength(s, 'utf8') <= bytes) return s;
+  let out = '';
+  let used = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (used + n > bytes) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
+
+/** `head` + as much of `tail` as fits an index sort key. */
+export const indexKey = (head: string, tail: string): string =>
+  head + utf8Prefix(tail, INDEX_KEY_BYTES - Buffer.byteLength(head, 'utf8'));
+
+/** 20-digit zero-padded non-negative integer (ids, timestamps), so string order is numeric order. */
+export const pad20 = (n: number | bigint | string): string => String(n).padStart(20, '0');
+
+/**
+ * A double as 16 hex digits whose string order is numeric order (IEEE-754 bits, sign flipped for positives,
+ * all bits inverted for negatives). NaN sorts after every number (`z`).
+ */
+export function sortableNumber(v: number): string {
+  if (Number.isNaN(v)) return 'z';
+  const buf = Buffer.alloc(8);
+  buf.writeDoubleBE(v === 0 ? 0 : v); // -0 → 0
+  let bits = buf.readBigUInt64BE();
+  bits = bits >> 63n === 1n ? ~bits & 0xffffffffffffffffn : bits | 0x8000000000000000n;
+  return bits.toString(16).padStart(16, '0');
+}
+
+/** A signed 64-bit integer as 16 hex digits in numeric order. */
+export function sortableInt(n: number): string {
+  return (BigInt(Math.trunc(n)) + 0x8000000000000000n).toString(16).padStart(16, '0');
+}
+
+/**
+ * The order key of MLflow's latest-metric rule: (step, timestamp, stored value) compared as one string, so a
+ * conditional write can keep the greatest point (NaN counts as its stored value 0).
+ */
+export const latestOrder = (step: number, timestamp: number, storedValue: number): string =>
+  sortableInt(step) + sortableInt(timestamp) + sortableNumber(storedValue);
+
+// ---- global items -----------------------------------------------------------------------------------------------
+
+export const CONFIG_PK = 'CONFIG';
+export const config = {
+  experimentSequence: { PK: CONFIG_PK, SK: 'SEQ#EXPERIMENT' },
+  denormalizeTags: { PK: CONFIG_PK, SK: 'DENORMALIZE_TAGS' },
+  denormalizeTagsFor: (exp: string) => ({ PK: CONFIG_PK, SK: `DENORMALIZE_TAGS#EXP#${exp}` }),
+  ttlPolicy: { PK: CONFIG_PK, SK: 'TTL_POLICY' },
+  ftsTrigramFields: { PK: CONFIG_PK, SK: 'FTS_TRIGRAM_FIELDS' },
+  /** Server settings (e.g. the webhook secret key), one item each. */
+  setting: (key: string) => ({ PK: CONFIG_PK, SK: `SETTING#${key}` }),
+  /** The layout version of the table's items (docs/dynamodb.md "Versioning"). */
+  layout: { PK: CONFIG_PK, SK: 'LAYOUT' },
+} as const;
+
+export const workspace = (ws: string) => ({ PK: `WORKSPACE#${ws}`, SK: 'META' });
+
+// ---- experiments ------------------------------------------------------------------------------------------------
+
+export const expPk = (exp: string) => `EXP#${exp}`;
+export const experiment = (exp: string) => ({ PK: expPk(exp), SK: 'E#META' });
+/** GSI2 listing of a workspace's experiments: `EXPERIMENTS#<ws>` / `<lifecycle>#<pad20 id>`. */
+export const experimentList = (ws: string) => `EXPERIMENTS#${ws}`;
+export const experimentListSk = (lifecycle: string, exp: string) => `${lifecycle}#${pad20(exp)}`;
+/** Uniqueness sentinel of an experiment name (holds the id); written in the experiment's transactions. */
+export const experimentName = (ws: string, name: string) => ({ PK: `EXPNAME#${ws}#${name}`, SK: 'NAME' });
+/** Trigram items of experiment names: one partition per workspace, `<trigram>#<pad20 id>`. */
+export const experimentFtsPk = (ws: string) => `FTS#E#${ws}`;
+
+// ---- runs (in their experiment's partition) ---------------------------------------------------------------------
+
+export const run = (exp: string, runId: string) => ({ PK: expPk(exp), SK: `R#${runId}` });
+/** SK prefix of a run's META and every child item. */
+export const runPrefix = (runId: string) => `R#${runId}`;
+export const runTag = (exp: string, runId: string, key: string) => ({
+  PK: expPk(exp),
+  SK: `R#${runId}#T#${key}`,
+});
+export const runParam = (exp: string, runId: string, key: string) => ({
+  PK: expPk(exp),
+  SK: `R#${runId}#P#${key}`,
+});
+export const runLatest = (exp: string, runId: string, key: string) => ({
+  PK: expPk(exp),
+  SK: `R#${runId}#M#${key}`,
+});
+export const runInput = (exp: string, runId: string, name: string, digest: string) => ({
+  PK: expPk(exp),
+  SK: `R#${runId}#I#${digest}#${name}`,
+});
+export const runModelInput = (exp: string, runId: string, modelId: string) => ({
+  PK: expPk(exp),
+  SK: `R#${runId}#MI#${modelId}`,
+});
+export const runOutput = (exp: string, runId: string, modelId: string) => ({
+  PK: expPk(exp),
+  SK: `R#${runId}#O#${modelId}`,
+});
+/** A dataset of the experiment (one per name + digest). */
+export const dataset = (exp: string, name: string, digest: string) => ({
+  PK: expPk(exp),
+  SK: `D#${digest}#${name}`,
+});
+/** Run → experiment pointer (immutable), so a run id alone finds its partition with one consistent GetItem. */
+export const runPointer = (runId: string) => ({ PK: `RUN#${runId}`, SK: 'RUN' });
+/** Trigram items of run names, in the experiment partition: `F#R#<trigram>#<run>`. */
+export const runFtsPrefix = 'F#R#';
+
+/**
+ * lsi1 of run META: `<lifecycle>#<inverted start_time>#<run id>`, so an ascending query walks MLflow's default
+ * order (start_time DESC, run id ASC); a run without start_time sorts last.
+ */
+export function runLsi1(lifecycle: string, startTime: number | null, runId: string): string {
+  const inv = startTime === null ? 'z' : pad20(BigInt(Number.MAX_SAFE_INTEGER) - BigInt(startTime));
+  return `${lifecycle}#${inv}#${runId}`;
+}
+/** lsi3 of run children: values of one key across the experiment, for filters and ordering. */
+export const paramLsi3 = (key: string, value: string) => indexKey(`P#${key}#`, value);
+export const tagLsi3 = (key: string, value: string) => indexKey(`T#${key}#`, value);
+export const metricLsi3 = (key: string, value: number) => `M#${key}#${sortableNumber(value)}`;
+
+// ---- metric history (one partition per run) ---------------------------------------------------------------------
+
+export const historyPk = (runId: string) => `MH#${runId}`;
+/** One packed chunk of a key's points: `<key>#<content hash>` (a retried batch rewrites the same item). */
+export const historySk = (key: string, chunkId: string) => `${key}#${chunkId}`;

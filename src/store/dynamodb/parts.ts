@@ -1,0 +1,9 @@
+import type { DynamoParts, DynamoStore } from './dynamo-store.js';
+
+/**
+ * The modules behind logged models, the model registry and webhooks on DynamoDB. A part that is not wired here
+ * answers NOT_IMPLEMENTED.
+ */
+export function dynamoParts(_store: DynamoStore): Partial<DynamoParts> {
+  return {};
+}
