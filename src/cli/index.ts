@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { MLTRACK_VERSION, VERSION } from '../version.js';
 import { registerDbCommands } from './db.js';
+import { registerDynamoCommands } from './dynamodb.js';
 import { runServer } from './server.js';
 
 const program = new Command();
@@ -53,6 +54,7 @@ program
   });
 
 registerDbCommands(program);
+registerDynamoCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`mltrack: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { BIN, post, startServer } from '../helpers/server-process.js';
+import { BIN, post, runCli, startServer } from '../helpers/server-process.js';
 
 describe('mltrack server process', () => {
   let proc: ChildProcess | undefined;
@@ -122,22 +122,13 @@ describe('mltrack server process', () => {
 
   it('refuses an out-of-date schema naming both versions; db upgrade migrates it and db current reports it', async () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'mltrack-proc-'));
-    const cli = (args: string[]) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const p = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        p.stdout?.on('data', (d: Buffer) => {
-          out += d.toString();
-        });
-        p.stderr?.on('data', (d: Buffer) => {
-          out += d.toString();
-        });
-        p.on('exit', (code) => resolve({ code, out }));
-      });
+    const cli = (args: string[]) => runCli(args, { cwd });
     expect((await cli(['db', 'upgrade', 'sqlite:///mlflow.db'])).code).toBe(0);
-    // Turn the database back into a version-1 one (before the model registry, webhooks and run row versions).
+    // Turn the database back into a version-1 one (before the registry, webhooks, run row versions, NaN index).
     const db = new DatabaseSync(path.join(cwd, 'mlflow.db'));
-    db.exec(`ALTER TABLE runs DROP COLUMN row_version; DELETE FROM mltrack_schema_version WHERE version = 4;
+    db.exec(`DROP INDEX latest_metrics_key_nan_value; CREATE INDEX latest_metrics_key_value ON latest_metrics (key_id, value, run_pk);
+      DELETE FROM mltrack_schema_version WHERE version = 5;
+      ALTER TABLE runs DROP COLUMN row_version; DELETE FROM mltrack_schema_version WHERE version = 4;
       DROP TABLE mltrack_settings; DROP TABLE webhook_events; DROP TABLE webhooks;
       DELETE FROM mltrack_schema_version WHERE version = 3;
       DROP TABLE registered_model_aliases; DROP TABLE model_version_tags; DROP TABLE model_versions;
@@ -145,19 +136,19 @@ describe('mltrack server process', () => {
     db.close();
     const refused = await cli(['server', '--port', '0']);
     expect(refused.code).toBe(1);
-    expect(refused.out).toMatch(/found version 1, but expected 4/);
+    expect(refused.out).toMatch(/found version 1, but expected 5/);
     expect(refused.out).toMatch(/mltrack db upgrade/);
     expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^1 /);
     const upgraded = await cli(['db', 'upgrade', 'sqlite:///mlflow.db']);
     expect(upgraded.code).toBe(0);
     const [backupLine, appliedLine] = upgraded.out.trimEnd().split('\n');
-    expect(appliedLine).toBe('Applied migrations 2, 3, 4; schema version is now 4.');
+    expect(appliedLine).toBe('Applied migrations 2, 3, 4, 5; schema version is now 5.');
     // the SQLite file was copied, at its old version, before migrating
     const backup = /^Backed up .* to (.*mlflow\.db\.backup-v1-[^ ]+)\.$/.exec(backupLine ?? '')?.[1];
     expect(backup, upgraded.out).toBeDefined();
     const old = new DatabaseSync(backup as string);
     expect(old.prepare('SELECT MAX(version) AS v FROM mltrack_schema_version').get()).toEqual({ v: 1 });
     old.close();
-    expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^4 /);
+    expect((await cli(['db', 'current', 'sqlite:///mlflow.db'])).out).toMatch(/^5 /);
   });
 });

@@ -88,3 +88,25 @@ export const post = async (url: string, p: string, body: unknown) =>
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
+
+/** Runs the built CLI (`bin/mltrack.js args…`) to completion: exit code and stdout + stderr together. */
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], {
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+      env: { ...process.env, ...(opts.env ?? {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.stderr?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.on('exit', (code) => resolve({ code, out }));
+  });
+}

@@ -2,7 +2,7 @@ import type { KeyValue, ViewType } from '../../domain/entities/common.js';
 import type { Experiment } from '../../domain/entities/experiment.js';
 import type { Metric } from '../../domain/entities/metric.js';
 import type { Dataset, Run, RunInfo, RunStatus } from '../../domain/entities/run.js';
-import { MlflowError } from '../../domain/errors.js';
+import { MlflowError, notFound } from '../../domain/errors.js';
 import type { Filter, OrderTerm } from '../../domain/search/ast.js';
 import type {
   LogBatchInput,
@@ -13,6 +13,7 @@ import type {
   TrackingStore,
   WebhookStore,
 } from '../types.js';
+import { DynamoConfig } from './config.js';
 import { Ddb } from './ddb.js';
 import { DynamoExperiments, requireExperimentIds } from './experiments.js';
 import { DynamoMetrics } from './metrics.js';
@@ -20,7 +21,8 @@ import { ensureTable } from './provision.js';
 import { DynamoRunWrites } from './run-writes.js';
 import { DynamoRuns } from './runs.js';
 import { DynamoRunSearch } from './search-runs.js';
-import { type DynamoUri, parseDynamoUri } from './uri.js';
+import { setExperimentTtl } from './ttl.js';
+import { clientConfigFor, type DynamoUri, parseDynamoUri } from './uri.js';
 
 /** Parts of the store still being built answer NOT_IMPLEMENTED (501) instead of pretending. */
 function notYet<T extends object>(what: string): T {
@@ -52,6 +54,7 @@ export class DynamoStore implements TrackingStore {
   readonly runWrites: DynamoRunWrites;
   readonly metrics: DynamoMetrics;
   readonly runSearch: DynamoRunSearch;
+  readonly config: DynamoConfig;
   private readonly parts: DynamoParts;
 
   constructor(
@@ -60,9 +63,10 @@ export class DynamoStore implements TrackingStore {
     opts: StoreOptions,
     parts?: (store: DynamoStore) => Partial<DynamoParts>,
   ) {
+    this.config = new DynamoConfig(ddb);
     this.experiments = new DynamoExperiments(ddb, opts.defaultArtifactRoot);
-    this.runs = new DynamoRuns(ddb, this.experiments);
-    this.runWrites = new DynamoRunWrites(ddb, this.runs, () => undefined);
+    this.runs = new DynamoRuns(ddb, this.experiments, this.config);
+    this.runWrites = new DynamoRunWrites(ddb, this.runs, () => this.config.historyTtl());
     this.metrics = new DynamoMetrics(ddb, this.runs);
     this.runSearch = new DynamoRunSearch(ddb, this.runs);
     const given = parts?.(this) ?? {};
@@ -76,18 +80,7 @@ export class DynamoStore implements TrackingStore {
   /** Connects (credentials and region from the AWS chain), provisions the table if needed, seeds it. */
   static async open(uri: string, opts: StoreOptions): Promise<DynamoStore> {
     const parsed = parseDynamoUri(uri);
-    const ddb = new Ddb(parsed.table, {
-      ...(parsed.region !== undefined ? { region: parsed.region } : {}),
-      ...(parsed.endpoint !== undefined ? { endpoint: parsed.endpoint } : {}),
-      // A local endpoint needs some region and credentials; AWS's own chain supplies real ones otherwise.
-      ...(parsed.endpoint !== undefined && parsed.region === undefined && !process.env.AWS_REGION
-        ? { region: 'us-east-1' }
-        : {}),
-      ...(parsed.endpoint !== undefined && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE
-        ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-        : {}),
-      maxAttempts: 3,
-    });
+    const ddb = new Ddb(parsed.table, { ...clientConfigFor(parsed), maxAttempts: 3 });
     try {
       await ensureTable(ddb, parsed, opts.defaultArtifactRoot);
     } catch (e) {
@@ -95,7 +88,14 @@ export class DynamoStore implements TrackingStore {
       throw e;
     }
     const { dynamoParts } = await import('./parts.js');
-    return new DynamoStore(ddb, parsed, opts, dynamoParts);
+    const store = new DynamoStore(ddb, parsed, opts, dynamoParts);
+    try {
+      await store.config.reconcile(process.env, parsed.deploy);
+    } catch (e) {
+      ddb.close();
+      throw e;
+    }
+    return store;
   }
 
   async close(): Promise<void> {
@@ -112,16 +112,20 @@ export class DynamoStore implements TrackingStore {
   getExperimentByName(name: string): Promise<Experiment | null> {
     return this.experiments.getByName(name);
   }
+  /** Runs first, then the experiment: a retry after a failure part-way completes the cascade. */
   async deleteExperiment(id: string): Promise<void> {
     const e = await this.experiments.item(id);
-    if (e.lifecycle_stage !== 'active') await this.experiments.setLifecycle(id, 'active', 'deleted');
+    if (e.lifecycle_stage !== 'active') throw notFound(`No Experiment with id=${id} exists`);
     await this.runs.cascade(e.experiment_id, 'active', 'deleted');
+    const ttl = this.config.softDeleteTtl();
+    if (ttl !== undefined) await setExperimentTtl(this.ddb, e, e.workspace, ttl);
     await this.experiments.setLifecycle(id, 'active', 'deleted');
   }
   async restoreExperiment(id: string): Promise<void> {
     const e = await this.experiments.item(id);
-    if (e.lifecycle_stage !== 'deleted') await this.experiments.setLifecycle(id, 'deleted', 'active');
+    if (e.lifecycle_stage !== 'deleted') throw notFound(`No Experiment with id=${id} exists`);
     await this.runs.cascade(e.experiment_id, 'deleted', 'active');
+    await setExperimentTtl(this.ddb, e, e.workspace, undefined);
     await this.experiments.setLifecycle(id, 'deleted', 'active');
   }
   renameExperiment(id: string, newName: string): Promise<void> {

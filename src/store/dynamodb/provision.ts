@@ -8,6 +8,7 @@ import {
 import { DEFAULT_WORKSPACE } from '../../domain/entities/experiment.js';
 import { appendUriPath } from '../uri-path.js';
 import { conditionFailed, type Ddb, translate } from './ddb.js';
+import { trigrams } from './fts.js';
 import * as K from './keys.js';
 import { createTableInput, GSI_COUNT, LSI_COUNT, TTL_ATTRIBUTE } from './table-schema.js';
 import type { DynamoUri } from './uri.js';
@@ -125,6 +126,12 @@ async function seed(ddb: Ddb, defaultArtifactRoot: string): Promise<void> {
   await putIfAbsent(ddb, { ...K.workspace(DEFAULT_WORKSPACE), name: DEFAULT_WORKSPACE, description: '' });
   const exp = K.experiment('0');
   if ((await ddb.get(exp)) === undefined) {
+    await ddb.batchWrite(
+      trigrams('Default').map((t) => ({
+        PK: K.experimentFtsPk(DEFAULT_WORKSPACE),
+        SK: `${t}#${K.pad20('0')}`,
+      })),
+    );
     try {
       await ddb.transact([
         {

@@ -19,6 +19,9 @@ export interface RunMeta {
   artifact_uri: string;
   /** Raised by every write to the run, after the write: a cached snapshot is reused only at the same version. */
   ver: number;
+  /** Tags matching the denormalization patterns (config.ts), exact while `dph` is the current patterns hash. */
+  dtags?: Record<string, string>;
+  dph?: string;
 }
 
 /**

@@ -54,10 +54,15 @@ export class DynamoRunWrites {
     const name = tags.get(TAG_RUN_NAME);
     if (name !== undefined && name !== m.name) {
       const stale = await this.runs.writeNameTrigrams(m.experiment_id, runId, name, m.name);
-      await this.runs.bump(m, { set: '#nm = :nm', names: { '#nm': 'name' }, values: { ':nm': name } });
+      await this.runs.bump(m, {
+        set: ['#nm = :nm'],
+        names: { '#nm': 'name' },
+        values: { ':nm': name },
+        tags,
+      });
       await this.runs.dropNameTrigrams(m.experiment_id, runId, stale);
     } else if (batch.params.length + batch.metrics.length + batch.tags.length > 0) {
-      await this.runs.bump(m);
+      await this.runs.bump(m, { tags });
     }
   }
 
@@ -229,7 +234,7 @@ export class DynamoRunWrites {
     const m = await this.runs.activeMeta(runId);
     const gone = await this.ddb.delete(K.runTag(m.experiment_id, runId, key), { ReturnValues: 'ALL_OLD' });
     if (gone === undefined) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
-    await this.runs.bump(m);
+    await this.runs.bump(m, { tags: new Map([[key, null]]) });
   }
 
   async logInputs(

@@ -4,11 +4,23 @@ import { type Run, type RunInfo, type RunStatus, TAG_RUN_NAME } from '../../doma
 import { invalidParam, notFound } from '../../domain/errors.js';
 import { generateRunName } from '../../domain/run-names.js';
 import { appendUriPath } from '../uri-path.js';
+import type { DynamoConfig } from './config.js';
 import { conditionFailed, type Ddb, type Item, type TransactItem } from './ddb.js';
 import type { DynamoExperiments } from './experiments.js';
 import { trigramDiff } from './fts.js';
 import * as K from './keys.js';
 import { assembleRun, type RunMeta, toRunInfo } from './run-items.js';
+import { setRunHeadTtl, setRunTtl } from './ttl.js';
+
+/** A write to the run META alongside the version raise: extra SET/REMOVE clauses and tag changes to mirror. */
+export interface MetaChange {
+  set?: string[];
+  remove?: string[];
+  names?: Record<string, string>;
+  values?: Item;
+  /** Tags written (value) or deleted (null): mirrored into the META's denormalized `dtags` map. */
+  tags?: ReadonlyMap<string, string | null>;
+}
 
 /** Complete runs by (run id, META ver); bounded, oldest dropped first. */
 export class RunSnapshots {
@@ -41,6 +53,7 @@ export class DynamoRuns {
   constructor(
     readonly ddb: Ddb,
     private readonly experiments: DynamoExperiments,
+    readonly config: DynamoConfig,
   ) {}
 
   async experimentIdOf(runId: string): Promise<string> {
@@ -73,27 +86,54 @@ export class DynamoRuns {
     return m;
   }
 
-  /** Raises the run's version after a write (so snapshots elsewhere go stale); the run must still be active. */
-  async bump(
-    m: RunMeta,
-    extra?: { set: string; names?: Record<string, string>; values?: Item },
-  ): Promise<RunMeta> {
+  /**
+   * Raises the run's version after a write (so snapshots elsewhere go stale), applying `change` to the META in
+   * the same update; the run must still be active. Tag changes keep the `dtags` map exact: they are mirrored only
+   * when the map was built with this server's current patterns (`dph`), else the map is marked stale (REMOVE dph)
+   * and searches read the tag items instead until `mltrack dynamodb tag backfill` rebuilds it.
+   */
+  async bump(m: RunMeta, change: MetaChange = {}): Promise<RunMeta> {
     this.snapshots.invalidate(m.run_id);
+    const sets = ['ver = ver + :one', ...(change.set ?? [])];
+    const removes = [...(change.remove ?? [])];
+    const names: Record<string, string> = { ...(change.names ?? {}) };
+    const values: Item = { ':one': 1, ':active': 'active', ...(change.values ?? {}) };
+    let condition = 'lifecycle_stage = :active';
+    if (change.tags !== undefined && change.tags.size > 0) {
+      const hash = this.config.patternsHash();
+      if (m.dph === hash) {
+        let i = 0;
+        for (const [key, value] of change.tags) {
+          if (!this.config.denormalized(key)) continue;
+          names[`#dt${i}`] = key;
+          if (value === null) removes.push(`dtags.#dt${i}`);
+          else {
+            sets.push(`dtags.#dt${i} = :dt${i}`);
+            values[`:dt${i}`] = value;
+          }
+          i++;
+        }
+        condition += ' AND dph = :dph';
+        values[':dph'] = hash;
+      } else if (m.dph !== undefined) removes.push('dph');
+    }
     try {
       const out = await this.ddb.update<RunMeta>({
         Key: { PK: m.PK, SK: m.SK },
-        UpdateExpression: `SET ver = ver + :one${extra ? `, ${extra.set}` : ''}`,
-        ConditionExpression: 'lifecycle_stage = :active',
-        ...(extra?.names ? { ExpressionAttributeNames: extra.names } : {}),
-        ExpressionAttributeValues: { ':one': 1, ':active': 'active', ...(extra?.values ?? {}) },
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: condition,
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       });
       return out!;
     } catch (e) {
-      if (conditionFailed(e)) {
+      if (!conditionFailed(e)) throw e;
+      const now = await this.meta(m.run_id);
+      if (now.lifecycle_stage !== 'active') {
         throw invalidParam(`The run ${m.run_id} must be in the 'active' state. Current state is deleted.`);
       }
-      throw e;
+      return this.bump(now, change); // the map's patterns changed under us: decide again
     }
   }
 
@@ -183,6 +223,8 @@ export class DynamoRuns {
       lifecycle_stage: 'active',
       artifact_uri: appendUriPath(exp.artifact_location, runId, 'artifacts'),
       ver: 0,
+      dtags: Object.fromEntries([...byKey].filter(([k]) => this.config.denormalized(k))),
+      dph: this.config.patternsHash(),
     };
     const tagItems = [...byKey].map(([key, value]) => ({
       ...K.runTag(e, runId, key),
@@ -255,14 +297,26 @@ export class DynamoRuns {
         lsi3sk: K.tagLsi3(TAG_RUN_NAME, patch.runName),
       });
     }
-    const after = await this.bump(m, sets.length === 0 ? undefined : { set: sets.join(', '), names, values });
+    const after = await this.bump(m, {
+      set: sets,
+      names,
+      values,
+      ...(patch.runName ? { tags: new Map([[TAG_RUN_NAME, patch.runName]]) } : {}),
+    });
     if (stale.length > 0) await this.dropNameTrigrams(m.experiment_id, runId, stale);
     return toRunInfo(after);
   }
 
-  /** Soft delete / restore of one run. */
-  async setLifecycle(runId: string, to: 'active' | 'deleted'): Promise<void> {
+  /**
+   * Soft delete / restore of one run. A delete on its own sets the retention TTL on everything of the run; as part
+   * of an experiment's delete (`headOnly`) only on its META and pointer (see ttl.ts). A restore removes it.
+   */
+  async setLifecycle(runId: string, to: 'active' | 'deleted', headOnly = false): Promise<void> {
     const m = await this.meta(runId);
+    const ttl = to === 'deleted' ? this.config.softDeleteTtl() : undefined;
+    if (to === 'active' || ttl !== undefined) {
+      await (headOnly ? setRunHeadTtl : setRunTtl)(this.ddb, m, ttl);
+    }
     this.snapshots.invalidate(runId);
     await this.ddb.update({
       Key: { PK: m.PK, SK: m.SK },
@@ -293,7 +347,7 @@ export class DynamoRuns {
     const metas = await this.metasOf(exp, from);
     let next = 0;
     const worker = async () => {
-      while (next < metas.length) await this.setLifecycle(metas[next++]!.run_id, to);
+      while (next < metas.length) await this.setLifecycle(metas[next++]!.run_id, to, true);
     };
     await Promise.all(Array.from({ length: Math.min(16, metas.length) }, worker));
   }

@@ -79,3 +79,24 @@ export function parseDynamoUri(uri: string): DynamoUri {
   if (endpoint !== undefined) out.endpoint = endpoint;
   return out;
 }
+
+/**
+ * AWS client settings for the URI: its region and endpoint. A local endpoint (DynamoDB Local, moto) needs some
+ * region and credentials even when the environment has none; otherwise AWS's own chain supplies them.
+ */
+export function clientConfigFor(u: DynamoUri): {
+  region?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+} {
+  return {
+    ...(u.region !== undefined ? { region: u.region } : {}),
+    ...(u.endpoint !== undefined ? { endpoint: u.endpoint } : {}),
+    ...(u.endpoint !== undefined && u.region === undefined && !process.env.AWS_REGION
+      ? { region: 'us-east-1' }
+      : {}),
+    ...(u.endpoint !== undefined && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  };
+}
