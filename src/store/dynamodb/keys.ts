@@ -144,3 +144,54 @@ export const metricLsi3 = (key: string, value: number) => `M#${key}#${sortableNu
 export const historyPk = (runId: string) => `MH#${runId}`;
 /** One packed chunk of a key's points: `<key>#<content hash>` (a retried batch rewrites the same item). */
 export const historySk = (key: string, chunkId: string) => `${key}#${chunkId}`;
+
+// ---- logged models (in their experiment's partition) ------------------------------------------------------------
+
+/** SK prefix of every logged-model item of an experiment (META and children). */
+export const loggedModelsPrefix = 'LM#';
+/** SK of a logged model's META; it is also the prefix of the model's child items (`LM#<model>#...`). */
+export const loggedModelSk = (modelId: string) => `LM#${modelId}`;
+export const loggedModel = (exp: string, modelId: string) => ({ PK: expPk(exp), SK: loggedModelSk(modelId) });
+export const loggedModelTag = (exp: string, modelId: string, key: string) => ({
+  PK: expPk(exp),
+  SK: `LM#${modelId}#T#${key}`,
+});
+export const loggedModelParam = (exp: string, modelId: string, key: string) => ({
+  PK: expPk(exp),
+  SK: `LM#${modelId}#P#${key}`,
+});
+/** One metric point of a model: unique per (metric name, timestamp, step, run), as the SQL primary key. */
+export const loggedModelMetric = (
+  exp: string,
+  modelId: string,
+  name: string,
+  timestamp: number,
+  step: number,
+  runId: string,
+) => ({
+  PK: expPk(exp),
+  SK: `LM#${modelId}#M#${name}#${sortableInt(timestamp)}#${sortableInt(step)}#${runId}`,
+});
+/** Model → experiment pointer (immutable, written with the META in one transaction; neither is ever deleted). */
+export const loggedModelPointer = (modelId: string) => ({ PK: `LMODEL#${modelId}`, SK: 'LMODEL' });
+/**
+ * lsi4 of a live model's META (removed when the model is deleted): `LM#<inverted creation ms>#<model id>`, so an
+ * ascending query walks the default order (creation_timestamp_ms DESC, model_id ASC).
+ */
+export const loggedModelLsi4 = (creationMs: number, modelId: string) =>
+  `LM#${pad20(BigInt(Number.MAX_SAFE_INTEGER) - BigInt(creationMs))}#${modelId}`;
+
+// ---- webhooks (one partition per workspace) ---------------------------------------------------------------------
+
+export const webhooksPk = (ws: string) => `WEBHOOKS#${ws}`;
+/** A webhook's META (soft-deleted ones stay, with `deleted_timestamp` and without lsi1sk). */
+export const webhook = (ws: string, id: string) => ({ PK: webhooksPk(ws), SK: `W#${id}` });
+/** lsi1 of a live webhook's META: `W#<inverted creation ms>#<id>`, newest first (ties by id) in ascending order. */
+export const webhookLsi1 = (creationMs: number, id: string) =>
+  `W#${pad20(BigInt(Number.MAX_SAFE_INTEGER) - BigInt(creationMs))}#${id}`;
+/** Subscription of a live webhook to one event: `EV#<entity>#<action>#<id>` (deleted with the subscription). */
+export const webhookEventPrefix = (entity: string, action: string) => `EV#${entity}#${action}#`;
+export const webhookEvent = (ws: string, entity: string, action: string, id: string) => ({
+  PK: webhooksPk(ws),
+  SK: `${webhookEventPrefix(entity, action)}${id}`,
+});

@@ -6,6 +6,7 @@ import type { LogBatchInput } from '../types.js';
 import { conditionFailed, type Ddb, failedConditions, type Item } from './ddb.js';
 import { chunkId, encodeChunk, MAX_POINTS, type Point } from './history-codec.js';
 import * as K from './keys.js';
+import { writeLoggedModelMetrics } from './logged-model-items.js';
 import type { LatestItem, RunMeta } from './run-items.js';
 import type { DynamoRuns } from './runs.js';
 
@@ -34,7 +35,8 @@ export async function eachLimit<T>(
  * A batch is validated completely before anything is written (the run is active, no param changes value), so a
  * refused batch writes nothing. Params go in one TransactWriteItems whose conditions keep them write-once even
  * against concurrent writers. Metric history goes as packed chunks whose sort keys hash their content, tags as
- * plain puts, latest values as conditional updates (MLflow's latest rule as the condition): every write is
+ * plain puts, latest values as conditional updates (MLflow's latest rule as the condition), points carrying a
+ * model_id also as logged-model metric items (logged-model-items.ts): every write is
  * idempotent, so if DynamoDB fails part-way (503 to the client) the client's retry completes the batch without
  * duplicating a point. The run's version is raised last.
  */
@@ -171,6 +173,8 @@ export class DynamoRunWrites {
     }
     await this.ddb.batchWrite(chunks);
     await eachLimit([...latest.values()], 16, (l) => this.raiseLatest(m, l));
+    // Points that name a logged model also go to that model (as the SQL stores' log-batch does).
+    await writeLoggedModelMetrics(this.ddb, m.run_id, metrics);
   }
 
   /** Writes the latest item if the point is newer by MLflow's rule: greater (step, timestamp, value). */
