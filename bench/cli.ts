@@ -3,7 +3,7 @@
  * W9, plus cold start / idle RSS (W10), on SQLite, PostgreSQL and MariaDB. The server under test is a separate
  * process; this process is the load generator and also runs the in-process floors.
  *
- *   npm run bench -- [--workload W1,W4,W8,W9,idle|all] [--backend sqlite,postgres,mysql] [--size S|smoke]
+ *   npm run bench -- [--workload W1,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql] [--size S|smoke]
  *                    [--out dir] [--report [--report-file path]] [--keep]
  */
 import fs from 'node:fs';
@@ -21,6 +21,7 @@ import { runW1 } from './w1.js';
 import { prepareW4, runW4 } from './w4.js';
 import { runW8 } from './w8.js';
 import { runW9 } from './w9.js';
+import { runW12 } from './w12.js';
 
 interface SizeSpec {
   w1Points: number;
@@ -28,6 +29,8 @@ interface SizeSpec {
   w9Models: number;
   /** W8: seconds of W2 alone, seconds mixed, and the W6 readers' series (runs × points). */
   w8: { w2Sec: number; w8Sec: number; w6Runs: number; w6Points: number };
+  /** W12 (DynamoDB accounting): W1 points, W3 runs, W4 runs, W5 points. */
+  w12: { w1Points: number; w3Runs: number; w4Runs: number; w5Points: number };
 }
 
 const SIZES: Record<string, SizeSpec> = {
@@ -36,23 +39,25 @@ const SIZES: Record<string, SizeSpec> = {
     w4Runs: 500,
     w9Models: 50,
     w8: { w2Sec: 2, w8Sec: 3, w6Runs: 4, w6Points: 2000 },
+    w12: { w1Points: 20_000, w3Runs: 50, w4Runs: 200, w5Points: 5000 },
   },
   S: {
     w1Points: 1_000_000,
     w4Runs: 20_000,
     w9Models: 1000,
     w8: { w2Sec: 30, w8Sec: 60, w6Runs: 10, w6Points: 20_000 },
+    w12: { w1Points: 1_000_000, w3Runs: 10_000, w4Runs: 20_000, w5Points: 100_000 },
   },
 };
 
-const WORKLOADS = ['idle', 'W1', 'W4', 'W8', 'W9'] as const;
+const WORKLOADS = ['idle', 'W1', 'W4', 'W8', 'W9', 'W12'] as const;
 /** Workloads measured on SQLite only (they measure the embedded default). */
-const SQLITE_ONLY = new Set(['idle', 'W9']);
+const SQLITE_ONLY = new Set(['idle', 'W9', 'W12']);
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: node dist/bench/cli.js [--workload W1,W4,W8,W9,idle|all] [--backend sqlite,postgres,mysql]\n' +
+    'usage: node dist/bench/cli.js [--workload W1,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
       '       [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]\n' +
       '       [--iterations n] [--warmups n] [--wait-quiet sec]\n',
   );
@@ -153,6 +158,9 @@ async function main(): Promise<void> {
         }
       }
       if (on('W9')) records.push(...(await runW9({ ...common, models: size.w9Models })));
+      // W12 runs the DynamoDB store in-process against DynamoDB Local (once, with the sqlite pass).
+      if (on('W12'))
+        records.push(...(await runW12({ size: v.size, env, log, ...size.w12, atRate: 100_000 })));
     }
   } finally {
     if (!v.keep) fs.rmSync(workDir, { recursive: true, force: true });

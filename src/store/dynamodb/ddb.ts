@@ -37,7 +37,19 @@ export interface CapacityMeter {
   read: number;
   write: number;
   requests: Record<string, number>;
+  /**
+   * Write units by partition key. Single-item writes are attributed exactly; a batch or transaction's total is
+   * split over its items in proportion to their encoded size (DynamoDB reports it per table only).
+   */
+  writeByPk: Map<string, number>;
 }
+
+const approxSize = (v: unknown): number =>
+  v instanceof Uint8Array
+    ? v.length
+    : JSON.stringify(v, (_k, x) =>
+        x instanceof Uint8Array ? 'x'.repeat(x.length) : x instanceof Set ? [...x] : x,
+      ).length;
 
 const TRANSIENT = new Set([
   'ProvisionedThroughputExceededException',
@@ -100,7 +112,20 @@ export function translate(e: unknown): unknown {
  */
 export class Ddb {
   readonly doc: DynamoDBDocumentClient;
-  readonly meter: CapacityMeter = { read: 0, write: 0, requests: {} };
+  readonly meter: CapacityMeter = { read: 0, write: 0, requests: {}, writeByPk: new Map() };
+  /** Turned on by benchmark W12 only (it costs a JSON encoding per written item). */
+  meterPartitions = false;
+
+  private attribute(items: readonly { PK?: unknown }[], before: number): void {
+    if (!this.meterPartitions || items.length === 0) return;
+    const units = this.meter.write - before;
+    const sizes = items.map(approxSize);
+    const total = sizes.reduce((a, b) => a + b, 0) || 1;
+    items.forEach((it, i) => {
+      const pk = String(it.PK);
+      this.meter.writeByPk.set(pk, (this.meter.writeByPk.get(pk) ?? 0) + (units * sizes[i]!) / total);
+    });
+  }
 
   constructor(
     readonly table: string,
@@ -156,17 +181,19 @@ export class Ddb {
   }
 
   async put(item: Item, extra: Omit<PutCommandInput, 'TableName' | 'Item'> = {}): Promise<void> {
+    const before = this.meter.write;
     await this.send('PutItem', () =>
       this.doc.send(
         new PutCommand({ TableName: this.table, Item: item, ReturnConsumedCapacity: 'TOTAL', ...extra }),
       ),
-    );
+    ).finally(() => this.attribute([item], before));
   }
 
   async update<T = Item>(input: Omit<UpdateCommandInput, 'TableName'>): Promise<T | undefined> {
+    const before = this.meter.write;
     const out = await this.send('UpdateItem', () =>
       this.doc.send(new UpdateCommand({ TableName: this.table, ReturnConsumedCapacity: 'TOTAL', ...input })),
-    );
+    ).finally(() => this.attribute([input.Key as Key], before));
     return out.Attributes as T | undefined;
   }
 
@@ -174,11 +201,12 @@ export class Ddb {
     key: Key,
     extra: Omit<DeleteCommandInput, 'TableName' | 'Key'> = {},
   ): Promise<Item | undefined> {
+    const before = this.meter.write;
     const out = await this.send('DeleteItem', () =>
       this.doc.send(
         new DeleteCommand({ TableName: this.table, Key: key, ReturnConsumedCapacity: 'TOTAL', ...extra }),
       ),
-    );
+    ).finally(() => this.attribute([key], before));
     return out.Attributes;
   }
 
@@ -229,6 +257,11 @@ export class Ddb {
       const [kind, body] = Object.entries(i)[0] as [string, Item];
       return { [kind]: { TableName: this.table, ...body } } as SdkTransactItem;
     });
+    const before = this.meter.write;
+    const touched = items.map((i) => {
+      const body = Object.values(i)[0] as { Item?: Item; Key?: Key };
+      return (body.Item ?? body.Key)!;
+    });
     await this.send('TransactWriteItems', () =>
       this.doc.send(
         new TransactWriteCommand({
@@ -237,7 +270,7 @@ export class Ddb {
           ...(token === undefined ? {} : { ClientRequestToken: token }),
         }),
       ),
-    );
+    ).finally(() => this.attribute(touched, before));
   }
 
   /** Consistent reads of many keys (100 per request), unprocessed keys retried; missing items are absent. */
@@ -271,6 +304,10 @@ export class Ddb {
     for (let i = 0; i < reqs.length; i += 25) {
       let pending: typeof reqs = reqs.slice(i, i + 25);
       for (let attempt = 0; pending.length > 0; attempt++) {
+        const before = this.meter.write;
+        const sent = pending.map(
+          (r) => ('PutRequest' in r ? r.PutRequest!.Item : r.DeleteRequest!.Key) as Item,
+        );
         const res = await this.send('BatchWriteItem', () =>
           this.doc.send(
             new BatchWriteCommand({
@@ -278,7 +315,7 @@ export class Ddb {
               ReturnConsumedCapacity: 'TOTAL',
             }),
           ),
-        );
+        ).finally(() => this.attribute(sent, before));
         pending = (res.UnprocessedItems?.[this.table] ?? []) as typeof reqs;
         if (pending.length > 0) {
           if (attempt >= 8)
