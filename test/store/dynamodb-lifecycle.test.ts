@@ -115,7 +115,8 @@ describe('DynamoDB TTL lifecycle', () => {
   it('metric history gets a TTL only when a history retention is configured', async () => {
     const s = await open();
     const first = await runWithData(s);
-    const before = await s.ddb.prefix(K.historyPk(first), 'loss#');
+    const before = await s.ddb.prefix(K.historyPk(first), 'B#');
+    expect(before).toHaveLength(1);
     expect(before[0]?.ttl).toBeUndefined();
     await s.config.reconcile({ MLFLOW_DYNAMODB_METRIC_HISTORY_RETENTION_DAYS: '7' }, true);
     expect(await s.config.readTtl()).toMatchObject({
@@ -123,7 +124,7 @@ describe('DynamoDB TTL lifecycle', () => {
       soft_deleted_retention_days: 90,
     });
     const second = await runWithData(s);
-    const after = await s.ddb.prefix(K.historyPk(second), 'loss#');
+    const after = await s.ddb.prefix(K.historyPk(second), 'B#');
     expect(after[0]?.ttl).toBeGreaterThan(nowS() + 6 * DAY);
   });
 
@@ -174,6 +175,12 @@ describe('DynamoDB tag denormalization and FTS maintenance', () => {
     expect((await backfillTags(s.ddb, s.config)).runs).toBe(2);
     expect((await s.ddb.get<RunMeta>(K.run('0', a)))!.dtags).toEqual({ 'mlflow.runName': 'ra', team: 'a' });
     expect(await search("tags.team = 'a'")).toEqual([a]);
+    // With current maps, a tag clause that cannot drive an index query reads no tag items at all.
+    const before = { ...s.ddb.meter.requests };
+    expect(await search("tags.team ILIKE 'A'")).toEqual([a]);
+    expect(s.ddb.meter.requests.BatchGetItem ?? 0).toBe(before.BatchGetItem ?? 0);
+    expect(s.ddb.meter.requests.Query ?? 0).toBeLessThanOrEqual((before.Query ?? 0) + 3); // lsi1 + the page's run
+
     await s.logBatch(a, { metrics: [], params: [], tags: [{ key: 'team', value: 'c' }] });
     await s.deleteTag(b.info.run_id, 'team');
     expect(await search("tags.team = 'c'")).toEqual([a]);
@@ -202,5 +209,69 @@ describe('DynamoDB tag denormalization and FTS maintenance', () => {
       orderBy: [],
     });
     expect(found.items.map((e) => e.name)).toEqual(['searchable-thing']);
+  });
+});
+
+describe('DynamoDB metric packing', () => {
+  it('big series get chunks of their own, small ones share bucket chunks; both read back exactly', async () => {
+    const s = await open();
+    const id = (await s.createRun({ experimentId: '0', userId: 'u', startTime: 1, tags: [] })).info.run_id;
+    const big = Array.from({ length: 200 }, (_, i) => ({
+      key: 'big',
+      value: i / 7,
+      timestamp: 1000 + i,
+      step: i,
+    }));
+    const small = ['a', 'b', 'c', 'd', 'e', 'f'].flatMap((key, k) =>
+      Array.from({ length: 5 }, (_, i) => ({ key, value: k * 10 + i, timestamp: 2000 + i, step: i })),
+    );
+    await s.logBatch(id, { metrics: [...big, ...small], params: [], tags: [] });
+    const items = await s.ddb.query({
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': K.historyPk(id) },
+    });
+    const kinds = items.map((i) => (i.SK as string).slice(0, 2));
+    expect(kinds.filter((k) => k === 'K#')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'B#').length).toBeLessThanOrEqual(K.HISTORY_BUCKETS);
+    expect(kinds.filter((k) => k === 'L#').length).toBeLessThanOrEqual(K.LATEST_SHARDS);
+    const strip = (ms: { key: string; value: number; timestamp: number; step: number }[]) =>
+      ms.map(({ key, value, timestamp, step }) => ({ key, value, timestamp, step }));
+    expect(strip((await s.getMetricHistory(id, 'big', {})).items)).toEqual(big);
+    for (const key of ['a', 'f']) {
+      expect(strip((await s.getMetricHistory(id, key, {})).items)).toEqual(
+        small.filter((p) => p.key === key),
+      );
+    }
+    const latest = (await s.getRun(id)).data.metrics;
+    expect(latest.map((m) => m.key)).toEqual(['a', 'b', 'big', 'c', 'd', 'e', 'f']);
+    expect(latest.find((m) => m.key === 'big')).toEqual({
+      key: 'big',
+      value: 199 / 7,
+      timestamp: 1199,
+      step: 199,
+    });
+  });
+
+  it('concurrent batches to one run keep every point and the latest rule', async () => {
+    const s = await open();
+    const id = (await s.createRun({ experimentId: '0', userId: 'u', startTime: 1, tags: [] })).info.run_id;
+    await Promise.all(
+      Array.from({ length: 12 }, (_, w) =>
+        s.logBatch(id, {
+          metrics: Array.from({ length: 10 }, (_, k) => ({
+            key: `m${k}`,
+            value: w,
+            timestamp: 100 + w,
+            step: w,
+          })),
+          params: [],
+          tags: [],
+        }),
+      ),
+    );
+    const run = await s.getRun(id);
+    expect(run.data.metrics).toHaveLength(10);
+    for (const m of run.data.metrics) expect(m).toMatchObject({ step: 11, value: 11, timestamp: 111 });
+    expect((await s.getMetricHistory(id, 'm3', {})).items).toHaveLength(12);
   });
 });

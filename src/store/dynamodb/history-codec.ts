@@ -44,6 +44,39 @@ export function decodeChunk(data: Uint8Array): Point[] {
   return out;
 }
 
+/**
+ * A bucket chunk: points of several keys, each record prefixed with the uint16 index of its key in `keys` (the
+ * item's `k` attribute). 26 bytes a record before compression.
+ */
+export const BUCKET_RECORD_BYTES = 26;
+
+export function encodeBucketChunk(entries: readonly { keyIndex: number; point: Point }[]): Uint8Array {
+  const buf = Buffer.alloc(entries.length * BUCKET_RECORD_BYTES);
+  entries.forEach(({ keyIndex, point: p }, i) => {
+    const o = i * BUCKET_RECORD_BYTES;
+    buf.writeUInt16LE(keyIndex, o);
+    buf.writeBigInt64LE(BigInt(Math.trunc(p.step)), o + 2);
+    buf.writeBigInt64LE(BigInt(Math.trunc(p.timestamp)), o + 10);
+    buf.writeDoubleLE(p.value, o + 18);
+  });
+  return deflateRawSync(buf);
+}
+
+/** The points of key index `keyIndex` in a bucket chunk. */
+export function decodeBucketChunk(data: Uint8Array, keyIndex: number): Point[] {
+  const buf = inflateRawSync(data);
+  const out: Point[] = [];
+  for (let o = 0; o + BUCKET_RECORD_BYTES <= buf.length; o += BUCKET_RECORD_BYTES) {
+    if (buf.readUInt16LE(o) !== keyIndex) continue;
+    out.push({
+      step: Number(buf.readBigInt64LE(o + 2)),
+      timestamp: Number(buf.readBigInt64LE(o + 10)),
+      value: buf.readDoubleLE(o + 18),
+    });
+  }
+  return out;
+}
+
 /** Content id of a chunk (16 hex digits of SHA-256 over the run, key and encoded points). */
 export function chunkId(runId: string, key: string, encoded: Uint8Array): string {
   return createHash('sha256')

@@ -100,10 +100,6 @@ export const runParam = (exp: string, runId: string, key: string) => ({
   PK: expPk(exp),
   SK: `R#${runId}#P#${key}`,
 });
-export const runLatest = (exp: string, runId: string, key: string) => ({
-  PK: expPk(exp),
-  SK: `R#${runId}#M#${key}`,
-});
 export const runInput = (exp: string, runId: string, name: string, digest: string) => ({
   PK: expPk(exp),
   SK: `R#${runId}#I#${digest}#${name}`,
@@ -137,13 +133,33 @@ export function runLsi1(lifecycle: string, startTime: number | null, runId: stri
 /** lsi3 of run children: values of one key across the experiment, for filters and ordering. */
 export const paramLsi3 = (key: string, value: string) => indexKey(`P#${key}#`, value);
 export const tagLsi3 = (key: string, value: string) => indexKey(`T#${key}#`, value);
-export const metricLsi3 = (key: string, value: number) => `M#${key}#${sortableNumber(value)}`;
 
-// ---- metric history (one partition per run) ---------------------------------------------------------------------
+// ---- metric history and latest values (one partition per run) --------------------------------------------
 
+/**
+ * `MH#<run>` holds everything a run's metric logging writes, so ingest into a run touches its own partition only:
+ * - `K#<key>#<content hash>`: a packed chunk of one key's points (a key with many points in one batch);
+ * - `B#<bucket>#<content hash>`: a packed chunk of several keys with few points each (bucket = keyBucket(key));
+ * - `L#<shard>`: the latest value of every key whose latestShard(key) is that shard (a map, MLflow's latest rule).
+ */
 export const historyPk = (runId: string) => `MH#${runId}`;
-/** One packed chunk of a key's points: `<key>#<content hash>` (a retried batch rewrites the same item). */
-export const historySk = (key: string, chunkId: string) => `${key}#${chunkId}`;
+export const historyOwnSk = (key: string, chunkId: string) => `K#${key}#${chunkId}`;
+export const historyBucketSk = (bucket: number, chunkId: string) => `B#${bucket}#${chunkId}`;
+export const HISTORY_BUCKETS = 4;
+export const LATEST_SHARDS = 4;
+export const latestShardKey = (runId: string, shard: number) => ({ PK: historyPk(runId), SK: `L#${shard}` });
+
+/** FNV-1a of a metric key: its history bucket and latest shard (fixed forever: readers depend on it). */
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+export const keyBucket = (key: string) => fnv(key) % HISTORY_BUCKETS;
+export const latestShard = (key: string) => (fnv(key) >>> 8) % LATEST_SHARDS;
 
 // ---- logged models (in their experiment's partition) ------------------------------------------------------------
 

@@ -2,7 +2,14 @@ import type { Metric } from '../../domain/entities/metric.js';
 import { decodeOffsetToken, encodeOffsetToken } from '../../domain/search/page-token.js';
 import type { SearchResult } from '../types.js';
 import type { Ddb } from './ddb.js';
-import { decodeChunk, historyOrder, type Point, pointId, stepOrder } from './history-codec.js';
+import {
+  decodeBucketChunk,
+  decodeChunk,
+  historyOrder,
+  type Point,
+  pointId,
+  stepOrder,
+} from './history-codec.js';
 import * as K from './keys.js';
 import type { DynamoRuns } from './runs.js';
 
@@ -21,11 +28,19 @@ export class DynamoMetrics {
 
   /** Every distinct point of one series, unsorted. */
   async points(runId: string, key: string): Promise<Point[]> {
-    const items = await this.ddb.prefix(K.historyPk(runId), `${key}#`);
+    const [own, shared] = await Promise.all([
+      this.ddb.prefix(K.historyPk(runId), `K#${key}#`),
+      this.ddb.prefix(K.historyPk(runId), `B#${K.keyBucket(key)}#`),
+    ]);
     const seen = new Set<string>();
     const out: Point[] = [];
-    for (const it of items) {
-      for (const p of decodeChunk(it.d as Uint8Array)) {
+    const chunks: Point[][] = own.map((it) => decodeChunk(it.d as Uint8Array));
+    for (const it of shared) {
+      const i = (it.k as string[]).indexOf(key);
+      if (i >= 0) chunks.push(decodeBucketChunk(it.d as Uint8Array, i));
+    }
+    for (const pts of chunks) {
+      for (const p of pts) {
         const id = pointId(p);
         if (seen.has(id)) continue;
         seen.add(id);

@@ -24,18 +24,6 @@ export interface RunMeta {
   dph?: string;
 }
 
-/**
- * Latest-metric item. `value` is the stored double as a string (DynamoDB numbers cannot hold all doubles:
- * ±MAX_VALUE, which stands for ±Infinity as in MLflow, and subnormals are out of their range); NaN is `"NaN"`.
- * `ord` is the latest rule's order key (keys.latestOrder).
- */
-export interface LatestItem {
-  key: string;
-  value: string;
-  step: number;
-  timestamp: number;
-}
-
 export function toRunInfo(m: RunMeta): RunInfo {
   return {
     run_id: m.run_id,
@@ -51,25 +39,20 @@ export function toRunInfo(m: RunMeta): RunInfo {
   };
 }
 
-export const latestMetric = (l: LatestItem): Metric => ({
-  key: l.key,
-  value: Number(l.value),
-  timestamp: l.timestamp,
-  step: l.step,
-});
-
-/** What follows `R#<run>#` in a child item's SK: `T#`, `P#`, `M#`, `I#`, `MI#`, `O#`. */
+/** What follows `R#<run>#` in a child item's SK: `T#`, `P#`, `I#`, `MI#`, `O#`. */
 function childKind(sk: string, runId: string): string | undefined {
   const rest = sk.slice(runId.length + 3);
   const i = rest.indexOf('#');
   return i < 0 ? undefined : rest.slice(0, i);
 }
 
-/** A complete run from its META item and child items (one query on `R#<run>`), children in key order. */
-export function assembleRun(meta: RunMeta, children: readonly Item[]): Run {
+/**
+ * A complete run from its META item, its child items (one query on `R#<run>`, in key order) and its latest metrics
+ * (latest.ts).
+ */
+export function assembleRun(meta: RunMeta, children: readonly Item[], metrics: Metric[]): Run {
   const tags: KeyValue[] = [];
   const params: KeyValue[] = [];
-  const metrics: Metric[] = [];
   const datasetInputs: DatasetInput[] = [];
   const modelInputs: { model_id: string }[] = [];
   const outputs: { model_id: string; step: number }[] = [];
@@ -80,9 +63,6 @@ export function assembleRun(meta: RunMeta, children: readonly Item[]): Run {
         break;
       case 'P':
         params.push({ key: c.key as string, value: c.value as string });
-        break;
-      case 'M':
-        metrics.push(latestMetric(c as unknown as LatestItem));
         break;
       case 'I': {
         const dataset: DatasetInput['dataset'] = {

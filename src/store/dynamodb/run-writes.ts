@@ -4,10 +4,11 @@ import { type Dataset, TAG_DATASET_CONTEXT, TAG_RUN_NAME } from '../../domain/en
 import { invalidParam, notFound } from '../../domain/errors.js';
 import type { LogBatchInput } from '../types.js';
 import { conditionFailed, type Ddb, failedConditions, type Item } from './ddb.js';
-import { chunkId, encodeChunk, MAX_POINTS, type Point } from './history-codec.js';
+import { chunkId, encodeBucketChunk, encodeChunk, MAX_POINTS, type Point } from './history-codec.js';
 import * as K from './keys.js';
+import { raiseLatest } from './latest.js';
 import { writeLoggedModelMetrics } from './logged-model-items.js';
-import type { LatestItem, RunMeta } from './run-items.js';
+import type { RunMeta } from './run-items.js';
 import type { DynamoRuns } from './runs.js';
 
 /** Python's repr of the non-matching params list, as MLflow's log-batch error shows it. */
@@ -159,51 +160,10 @@ export class DynamoRunWrites {
       }
     }
     const ttl = this.historyTtl();
-    const chunks: Item[] = [];
-    for (const [key, pts] of byKey) {
-      for (let i = 0; i < pts.length; i += MAX_POINTS) {
-        const d = encodeChunk(pts.slice(i, i + MAX_POINTS));
-        chunks.push({
-          PK: K.historyPk(m.run_id),
-          SK: K.historySk(key, chunkId(m.run_id, key, d)),
-          d,
-          ...(ttl === undefined ? {} : { ttl }),
-        });
-      }
-    }
-    await this.ddb.batchWrite(chunks);
-    await eachLimit([...latest.values()], 16, (l) => this.raiseLatest(m, l));
+    await this.ddb.batchWrite(historyChunks(m.run_id, byKey, ttl));
+    await raiseLatest(this.ddb, m.run_id, [...latest.values()]);
     // Points that name a logged model also go to that model (as the SQL stores' log-batch does).
     await writeLoggedModelMetrics(this.ddb, m.run_id, metrics);
-  }
-
-  /** Writes the latest item if the point is newer by MLflow's rule: greater (step, timestamp, value). */
-  private async raiseLatest(
-    m: RunMeta,
-    l: { key: string; step: number; timestamp: number; value: number; nan: boolean },
-  ): Promise<void> {
-    const item: LatestItem & { ord: string } = {
-      key: l.key,
-      value: l.nan ? 'NaN' : String(l.value),
-      step: l.step,
-      timestamp: l.timestamp,
-      ord: K.latestOrder(l.step, l.timestamp, l.value),
-    };
-    try {
-      await this.ddb.put(
-        {
-          ...K.runLatest(m.experiment_id, m.run_id, l.key),
-          ...item,
-          lsi3sk: K.metricLsi3(l.key, l.nan ? Number.NaN : l.value),
-        },
-        {
-          ConditionExpression: 'attribute_not_exists(SK) OR ord < :ord',
-          ExpressionAttributeValues: { ':ord': item.ord },
-        },
-      );
-    } catch (e) {
-      if (!conditionFailed(e)) throw e; // an equal or newer point is already there
-    }
   }
 
   async logParam(runId: string, p: KeyValue): Promise<void> {
@@ -319,4 +279,48 @@ export class DynamoRunWrites {
     }
     return out;
   }
+}
+
+/** A key with at least this many points in one batch gets chunks of its own; fewer share a bucket chunk. */
+const OWN_CHUNK_POINTS = 64;
+
+/**
+ * The history items of one batch (history-codec.ts): big series in chunks of their own, small ones packed
+ * together by bucket, so a batch of many keys with few points each costs a few items, not one per key. Content
+ * ids make a retried batch rewrite the same items.
+ */
+export function historyChunks(
+  runId: string,
+  byKey: ReadonlyMap<string, Point[]>,
+  ttl: number | undefined,
+): Item[] {
+  const out: Item[] = [];
+  const extra = ttl === undefined ? {} : { ttl };
+  const buckets = new Map<number, { keys: string[]; entries: { keyIndex: number; point: Point }[] }>();
+  for (const [key, pts] of byKey) {
+    if (pts.length >= OWN_CHUNK_POINTS) {
+      for (let i = 0; i < pts.length; i += MAX_POINTS) {
+        const d = encodeChunk(pts.slice(i, i + MAX_POINTS));
+        out.push({ PK: K.historyPk(runId), SK: K.historyOwnSk(key, chunkId(runId, key, d)), d, ...extra });
+      }
+      continue;
+    }
+    const b = K.keyBucket(key);
+    const bucket = buckets.get(b) ?? { keys: [], entries: [] };
+    buckets.set(b, bucket);
+    const keyIndex = bucket.keys.push(key) - 1;
+    for (const point of pts) bucket.entries.push({ keyIndex, point });
+  }
+  for (const [b, { keys, entries }] of buckets) {
+    // A batch has at most 1000 metrics (MLflow's limit), so a bucket chunk stays far below the item size limit.
+    const d = encodeBucketChunk(entries);
+    out.push({
+      PK: K.historyPk(runId),
+      SK: K.historyBucketSk(b, chunkId(runId, keys.join('\0'), d)),
+      k: keys,
+      d,
+      ...extra,
+    });
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ import { conditionFailed, type Ddb, type Item, type TransactItem } from './ddb.j
 import type { DynamoExperiments } from './experiments.js';
 import { trigramDiff } from './fts.js';
 import * as K from './keys.js';
+import { readLatest } from './latest.js';
 import { assembleRun, type RunMeta, toRunInfo } from './run-items.js';
 import { setRunHeadTtl, setRunTtl } from './ttl.js';
 
@@ -147,8 +148,8 @@ export class DynamoRuns {
   }
 
   async get(runId: string): Promise<Run> {
-    const { meta, children } = await this.items(runId);
-    const run = assembleRun(meta, children);
+    const [{ meta, children }, latest] = await Promise.all([this.items(runId), readLatest(this.ddb, runId)]);
+    const run = assembleRun(meta, children, latest);
     this.snapshots.set(runId, meta.ver, run);
     return run;
   }
@@ -167,8 +168,11 @@ export class DynamoRuns {
       while (next < missing.length) {
         const i = missing[next++]!;
         const m = metas[i]!;
-        const items = await this.ddb.prefix(m.PK, `${K.runPrefix(m.run_id)}#`);
-        const run = assembleRun(m, items);
+        const [items, latest] = await Promise.all([
+          this.ddb.prefix(m.PK, `${K.runPrefix(m.run_id)}#`),
+          readLatest(this.ddb, m.run_id),
+        ]);
+        const run = assembleRun(m, items, latest);
         this.snapshots.set(m.run_id, m.ver, run);
         out[i] = run;
       }

@@ -5,10 +5,11 @@ import { invalidParam } from '../../domain/errors.js';
 import type { Comparison, Filter, OrderTerm } from '../../domain/search/ast.js';
 import { compareScalars, matches, matchesMetric, type Scalar } from '../../domain/search/evaluate.js';
 import type { SearchResult } from '../types.js';
-import { decodeCursor, pageAfter, queryFingerprint, type SortKey } from './cursor.js';
+import { decodeCursor, encodeCursor, pageAfter, queryFingerprint, type SortKey } from './cursor.js';
 import type { Ddb, Item } from './ddb.js';
 import * as K from './keys.js';
-import type { LatestItem, RunMeta } from './run-items.js';
+import { latestOfKey } from './latest.js';
+import type { RunMeta } from './run-items.js';
 import type { DynamoRuns } from './runs.js';
 
 type ChildEntity = 'param' | 'tag' | 'metric';
@@ -43,26 +44,8 @@ type ChildValue = string | number;
  * param/tag, a metric range, a LIKE prefix); every candidate is still checked against the full filter.
  */
 function lsi3Condition(c: Comparison): { expr: string; values: Item } | undefined {
-  if (c.entity !== 'param' && c.entity !== 'tag' && c.entity !== 'metric') return undefined;
+  if (c.entity !== 'param' && c.entity !== 'tag') return undefined;
   const head = `${CHILD_CODE[c.entity]}#${c.key}#`;
-  if (c.entity === 'metric') {
-    if (c.value.kind !== 'number') return undefined;
-    const v = K.sortableNumber(c.value.value);
-    const lo = `${head}${K.sortableNumber(Number.NEGATIVE_INFINITY)}`;
-    const hi = `${head}${K.sortableNumber(Number.POSITIVE_INFINITY)}`;
-    switch (c.op) {
-      case '=':
-        return { expr: 'lsi3sk = :a', values: { ':a': `${head}${v}` } };
-      case '<':
-      case '<=':
-        return { expr: 'lsi3sk BETWEEN :a AND :b', values: { ':a': lo, ':b': `${head}${v}` } };
-      case '>':
-      case '>=':
-        return { expr: 'lsi3sk BETWEEN :a AND :b', values: { ':a': `${head}${v}`, ':b': hi } };
-      default:
-        return undefined;
-    }
-  }
   if (c.value.kind !== 'string') return undefined;
   if (c.op === '=') {
     const full = `${head}${c.value.value}`;
@@ -129,16 +112,30 @@ export class DynamoRunSearch {
     exp: string,
     entity: ChildEntity,
     key: string,
-    metas: RunMeta[],
+    all: RunMeta[],
   ): Promise<Map<string, ChildValue>> {
+    if (entity === 'metric') {
+      return latestOfKey(
+        this.ddb,
+        all.map((m) => m.run_id),
+        key,
+      );
+    }
     const out = new Map<string, ChildValue>();
-    const put = (runId: string, it: Item) => {
-      if (entity === 'metric') {
-        out.set(runId, Number((it as unknown as LatestItem).value));
-      } else out.set(runId, it.value as string);
-    };
+    let metas = all;
+    if (entity === 'tag' && this.runs.config.denormalized(key)) {
+      // Runs whose denormalized map is current answer from their META; the others read the tag items.
+      const hash = this.runs.config.patternsHash();
+      metas = [];
+      for (const m of all) {
+        if (m.dph !== hash) metas.push(m);
+        else if (m.dtags?.[key] !== undefined) out.set(m.run_id, m.dtags[key]);
+      }
+      if (metas.length === 0) return out;
+    }
+    const put = (runId: string, it: Item) => out.set(runId, it.value as string);
     if (metas.length <= 100) {
-      const keyOf = entity === 'param' ? K.runParam : entity === 'tag' ? K.runTag : K.runLatest;
+      const keyOf = entity === 'param' ? K.runParam : K.runTag;
       for (const it of await this.ddb.batchGet(metas.map((m) => keyOf(exp, m.run_id, key)))) {
         put((it.SK as string).slice(2, 34), it);
       }
@@ -150,6 +147,48 @@ export class DynamoRunSearch {
       ExpressionAttributeValues: { ':pk': K.expPk(exp), ':h': `${CHILD_CODE[entity]}#${key}#` },
     });
     for (const it of items) put((it.SK as string).slice(2, 34), it);
+    return out;
+  }
+
+  /**
+   * One experiment, one lifecycle stage, MLflow's default order (or `start_time DESC`) and only attribute filters:
+   * lsi1 already walks that order, so read it from the cursor on and stop once the page (plus one) has matched.
+   * Page tokens have the same shape as the general path's.
+   */
+  private async inIndexOrder(
+    exp: string,
+    stage: 'active' | 'deleted',
+    filter: Filter,
+    maxResults: number,
+    after: SortKey | undefined,
+    fp: string,
+  ): Promise<SearchResult<Run>> {
+    const matched: RunMeta[] = [];
+    let start: Record<string, unknown> | undefined;
+    if (after !== undefined) {
+      const runId = String(after[2]);
+      const startTime = after[0] === 1 ? null : Number(after[1]);
+      start = { PK: K.expPk(exp), SK: `R#${runId}`, lsi1sk: K.runLsi1(stage, startTime, runId) };
+    }
+    do {
+      const page = await this.ddb.queryPage({
+        IndexName: 'lsi1',
+        KeyConditionExpression: 'PK = :pk AND begins_with(lsi1sk, :s)',
+        ExpressionAttributeValues: { ':pk': K.expPk(exp), ':s': `${stage}#` },
+        Limit: Math.min(1000, maxResults + 1 - matched.length + 16),
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      });
+      for (const it of page.items as unknown as RunMeta[]) {
+        if (filter.every((c) => matches(attribute(it, c.key), c))) matched.push(it);
+        if (matched.length > maxResults) break;
+      }
+      start = page.lastKey;
+    } while (start !== undefined && matched.length <= maxResults);
+    const pageMetas = matched.slice(0, maxResults);
+    const out: SearchResult<Run> = { items: await this.runs.load(pageMetas) };
+    if (matched.length > maxResults && pageMetas.length > 0) {
+      out.nextPageToken = encodeCursor(fp, defaultKey(pageMetas[pageMetas.length - 1]!));
+    }
     return out;
   }
 
@@ -180,6 +219,28 @@ export class DynamoRunSearch {
       else if (o.entity !== 'metric' && o.entity !== 'param' && o.entity !== 'tag') {
         throw invalidParam(`Invalid order_by entity type '${o.entity}'`);
       }
+    }
+    const single = [...new Set(q.experimentIds)];
+    const startDesc =
+      q.orderBy.length === 0 ||
+      (q.orderBy.length === 1 &&
+        q.orderBy[0]!.entity === 'attribute' &&
+        q.orderBy[0]!.key === 'start_time' &&
+        !q.orderBy[0]!.ascending);
+    if (
+      single.length === 1 &&
+      stages.length === 1 &&
+      startDesc &&
+      q.filter.every((c) => c.entity === 'attribute')
+    ) {
+      return this.inIndexOrder(
+        single[0]!,
+        stages[0] as 'active' | 'deleted',
+        q.filter,
+        q.maxResults,
+        after,
+        fp,
+      );
     }
     const needed = new Map<string, { entity: ChildEntity; key: string }>();
     for (const x of [...q.filter, ...q.orderBy]) {
@@ -263,6 +324,13 @@ export class DynamoRunSearch {
     return out;
   }
 }
+
+/** The sort key of a run in MLflow's default order (also `start_time DESC`): start missing last, start, run id. */
+const defaultKey = (m: RunMeta): SortKey => [
+  m.start_time === null || m.start_time === undefined ? 1 : 0,
+  m.start_time ?? null,
+  m.run_id,
+];
 
 function datasetMatch(run: Run, filter: Filter): boolean {
   return filter
