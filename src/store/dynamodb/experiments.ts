@@ -115,7 +115,19 @@ export class DynamoExperiments {
 
   async create(input: { name: string; artifactLocation?: string; tags?: KeyValue[] }): Promise<string> {
     const taken = () => alreadyExists(`Experiment(name=${input.name}) already exists.`);
-    if ((await this.ddb.get(K.experimentName(WS, input.name))) !== undefined) throw taken();
+    const sentinel = await this.ddb.get<{ experiment_id: string }>(K.experimentName(WS, input.name));
+    if (sentinel !== undefined) {
+      if ((await this.ddb.get(K.experiment(sentinel.experiment_id))) !== undefined) throw taken();
+      // The experiment expired (TTL) before its name sentinel did: the name is free again.
+      try {
+        await this.ddb.delete(K.experimentName(WS, input.name), {
+          ConditionExpression: 'experiment_id = :id',
+          ExpressionAttributeValues: { ':id': sentinel.experiment_id },
+        });
+      } catch (e) {
+        if (!conditionFailed(e)) throw e;
+      }
+    }
     for (;;) {
       const id = await this.nextId();
       const now = Date.now();
