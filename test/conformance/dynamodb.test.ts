@@ -11,8 +11,6 @@ describeTrackingStore({
   open: openDynamoTestStore,
   skipGroups: [
     { group: 'logged models', reason: 'logged models on DynamoDB are not built yet (issue 6)' },
-    { group: 'registry', reason: 'the model registry on DynamoDB is not built yet (issue 6)' },
-    { group: 'registry search', reason: 'the model registry on DynamoDB is not built yet (issue 6)' },
     { group: 'webhooks', reason: 'webhooks on DynamoDB are not built yet (issue 6)' },
   ],
 });
