@@ -6,11 +6,4 @@ import { describeTrackingStore } from './tracking-store.suite.js';
 beforeAll(() => void testDynamoEndpoint(), DYNAMODB_SETUP_TIMEOUT_MS);
 
 // A fresh table per test on DynamoDB Local (scripts/dynamodb) or MLTRACK_TEST_DYNAMODB_ENDPOINT (e.g. moto server).
-describeTrackingStore({
-  name: 'dynamodb',
-  open: openDynamoTestStore,
-  skipGroups: [
-    { group: 'registry', reason: 'the model registry on DynamoDB is not built yet (issue 6)' },
-    { group: 'registry search', reason: 'the model registry on DynamoDB is not built yet (issue 6)' },
-  ],
-});
+describeTrackingStore({ name: 'dynamodb', open: openDynamoTestStore });

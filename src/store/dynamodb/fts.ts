@@ -7,9 +7,22 @@
  * back to listing.
  */
 
-/** Distinct trigrams of the lower-cased text (by code point). */
+/**
+ * The text lower-cased one code point at a time, with final sigma folded into sigma. `String.toLowerCase` is not
+ * applied to the whole text because it is context-sensitive (a capital sigma at a word's end becomes `ς`, inside a
+ * word `σ`), so a substring's lower-cased form could be missing from the lower-cased name (`ΑΒΣ` in `ΑΒΣΓ`). Mapped
+ * code point by code point, every substring of a name maps to a substring of the mapped name, and with `ς`/`σ`
+ * folded the whole-text lower-casing that ILIKE verification uses maps to the same code points too.
+ */
+function folded(text: string): string[] {
+  const out: string[] = [];
+  for (const ch of text) for (const c of ch.toLowerCase()) out.push(c === 'ς' ? 'σ' : c);
+  return out;
+}
+
+/** Distinct trigrams of the folded (lower-cased) text, by code point. */
 export function trigrams(text: string): string[] {
-  const chars = [...text.toLowerCase()];
+  const chars = folded(text);
   const out = new Set<string>();
   for (let i = 0; i + 3 <= chars.length; i++) out.add(chars.slice(i, i + 3).join(''));
   return [...out];

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Every key format of the single DynamoDB table, in one place (docs/dynamodb.md has the item catalogue).
  *
@@ -211,3 +213,73 @@ export const webhookEvent = (ws: string, entity: string, action: string, id: str
   PK: webhooksPk(ws),
   SK: `${webhookEventPrefix(entity, action)}${id}`,
 });
+
+/** One packed chunk of a key's points: `<key>#<content hash>` (a retried batch rewrites the same item). */
+export const historySk = (key: string, chunkId: string) => `${key}#${chunkId}`;
+
+// ---- model registry ---------------------------------------------------------------------------------------------
+//
+// A registered model is one partition `RM#<id>` (an opaque id fixed at creation, so a rename moves no item):
+//   META                     the model (name, times, description, version counter, stage epoch, prompt flag)
+//   A#<alias>                an alias → version number
+//   T#<key>                  a model tag
+//   V#<pad8 version>         a version
+//   V#<pad8 version>#T#<key> a tag of that version
+// SK order puts A# < META < T# < V#, so `SK < 'V#'` reads the model without its versions and `V#<pad8>` prefixes
+// read one version with its tags. Names reach the partition through a sentinel item; listings, run-id lookups and
+// substring search go through indexes.
+
+/** Zero-padded version number (8 digits), so SK order is numeric order. */
+export const pad8 = (n: number): string => String(n).padStart(8, '0');
+
+export const modelPk = (id: string) => `RM#${id}`;
+export const modelMeta = (id: string) => ({ PK: modelPk(id), SK: 'META' });
+export const modelTag = (id: string, key: string) => ({ PK: modelPk(id), SK: `T#${key}` });
+export const modelAlias = (id: string, alias: string) => ({ PK: modelPk(id), SK: `A#${alias}` });
+export const modelVersionSk = (version: number) => `V#${pad8(version)}`;
+export const modelVersion = (id: string, version: number) => ({
+  PK: modelPk(id),
+  SK: modelVersionSk(version),
+});
+export const modelVersionTag = (id: string, version: number, key: string) => ({
+  PK: modelPk(id),
+  SK: `${modelVersionSk(version)}#T#${key}`,
+});
+/** SK bounds: everything of a model before its versions; the alias items through META. */
+export const MODEL_VERSIONS_FROM = 'V#';
+export const MODEL_ALIASES_FROM = 'A#';
+
+/**
+ * Uniqueness sentinel of a registered model name (holds the model id); written, moved and deleted only in the
+ * model's transactions. Names have no length limit, so a name too long for a partition key is stored by its
+ * SHA-256 under another SK (`NAME` vs `HASH` keeps the two forms apart).
+ */
+export function modelName(ws: string, name: string): { PK: string; SK: string } {
+  if (Buffer.byteLength(name, 'utf8') <= INDEX_KEY_BYTES) return { PK: `RMNAME#${ws}#${name}`, SK: 'NAME' };
+  const digest = createHash('sha256').update(name, 'utf8').digest('hex');
+  return { PK: `RMNAME#${ws}#${digest}`, SK: 'HASH' };
+}
+
+/** GSI2 listing of a workspace's registered models (META items): `MODELS#<ws>` / name (truncated to fit). */
+export const modelList = (ws: string) => `MODELS#${ws}`;
+export const modelListSk = (name: string) => indexKey('', name);
+
+/**
+ * lsi1 of live version items (not deleted, not pending): `<stage>#<pad8 version>`, so a descending query on one
+ * stage's prefix finds its latest version.
+ */
+export const versionStageLsi1 = (stage: string, version: number) => `${stage}#${pad8(version)}`;
+
+/** GSI3 of live versions with a run id: `MVRUN#<ws>#<run id>` / `<model id>#<pad8 version>`. */
+export const versionRunGsi3 = (ws: string, runId: string) => indexKey(`MVRUN#${ws}#`, runId);
+export const versionRunGsi3Sk = (id: string, version: number) => `${id}#${pad8(version)}`;
+
+/** Trigram items of registered model names: one partition per workspace, `<trigram>#<model id>`. */
+export const modelFtsPk = (ws: string) => `FTS#RM#${ws}`;
+export const modelFtsSk = (trigram: string, id: string) => `${trigram}#${id}`;
+/** Models whose names are too long to index by trigrams (always substring-search candidates): SK = model id. */
+export const modelFtsLongPk = (ws: string) => `FTSLONG#RM#${ws}`;
+
+/** A deleted model whose items are still being removed (its id and last name); gone when cleanup completes. */
+export const modelTombstonePk = (ws: string) => `RMDEL#${ws}`;
+export const modelTombstone = (ws: string, id: string) => ({ PK: modelTombstonePk(ws), SK: id });
