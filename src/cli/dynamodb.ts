@@ -124,7 +124,7 @@ export function registerDynamoCommands(program: Command): void {
     .command('fts')
     .description('Full-text (trigram) items of names')
     .command('rebuild')
-    .description('Write missing trigram items of experiment and run names and delete stale ones')
+    .description('Write missing trigram items of experiment, run and model names and delete stale ones')
     .option(...uriOption)
     .action(async (o) =>
       withStore(o, async (s) => {

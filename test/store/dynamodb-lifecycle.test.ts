@@ -1,6 +1,7 @@
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseExperimentFilter } from '../../src/domain/search/experiments.js';
+import { parseRegisteredModelFilter } from '../../src/domain/search/registry.js';
 import { parseRunFilter } from '../../src/domain/search/runs.js';
 import { backfillTags, cleanupOrphans, rebuildFts } from '../../src/store/dynamodb/admin.js';
 import { DynamoStore } from '../../src/store/dynamodb/dynamo-store.js';
@@ -200,8 +201,18 @@ describe('DynamoDB tag denormalization and FTS maintenance', () => {
     });
     await s.ddb.delete({ PK: K.experimentFtsPk('default'), SK: `hin#${K.pad20(exp)}` });
     await s.ddb.put({ PK: K.expPk(exp), SK: `${K.runFtsPrefix}zzz#${run.info.run_id}` });
+    const model = await s.createRegisteredModel({ name: 'Tiny Model', tags: [] });
+    const sentinel = (await s.ddb.get<{ rm_id: string }>(K.modelName('default', model.name)))!;
+    await s.ddb.delete({ PK: K.modelFtsPk('default'), SK: K.modelFtsSk('tin', sentinel.rm_id) });
     const r = await rebuildFts(s.ddb);
-    expect(r).toEqual({ added: 1, removed: 1 });
+    expect(r).toEqual({ added: 2, removed: 1 });
+    const models = await s.searchRegisteredModels({
+      filter: parseRegisteredModelFilter("name ILIKE '%tiny%'"),
+      includePrompts: false,
+      maxResults: 10,
+      orderBy: [],
+    });
+    expect(models.items.map((m) => m.name)).toEqual(['Tiny Model']);
     const found = await s.searchExperiments({
       viewType: 'ACTIVE_ONLY',
       maxResults: 10,

@@ -5,6 +5,7 @@ import { conditionFailed, type Ddb, type Item, type Key, translate } from './ddb
 import type { ExperimentItem } from './experiments.js';
 import { trigrams } from './fts.js';
 import * as K from './keys.js';
+import { modelFtsKeys } from './registry.js';
 import type { RunMeta } from './run-items.js';
 import { eachLimit } from './run-writes.js';
 
@@ -68,23 +69,51 @@ export async function backfillTags(
   return { runs };
 }
 
-/** Writes the trigram items every experiment and run name needs and deletes the ones no name needs. */
+/** Every item key of one partition. */
+async function partitionKeys(ddb: Ddb, pk: string): Promise<string[]> {
+  const items = await ddb.query({
+    KeyConditionExpression: 'PK = :pk',
+    ExpressionAttributeValues: { ':pk': pk },
+    ProjectionExpression: 'SK',
+  });
+  return items.map((i) => i.SK as string);
+}
+
+/** Registered-model name items (trigrams and long-name markers) to add and remove. */
+async function modelFtsDiff(ddb: Ddb): Promise<{ put: Key[]; del: Key[] }> {
+  const metas = await ddb.query({
+    IndexName: 'gsi2',
+    KeyConditionExpression: 'gsi2pk = :pk',
+    ExpressionAttributeValues: { ':pk': K.modelList(DEFAULT_WORKSPACE) },
+  });
+  const want = new Map<string, Key>();
+  for (const m of metas) {
+    for (const k of modelFtsKeys(m.rm_id as string, m.name as string)) want.set(`${k.PK}|${k.SK}`, k);
+  }
+  const have = new Map<string, Key>();
+  for (const pk of [K.modelFtsPk(DEFAULT_WORKSPACE), K.modelFtsLongPk(DEFAULT_WORKSPACE)]) {
+    for (const SK of await partitionKeys(ddb, pk)) have.set(`${pk}|${SK}`, { PK: pk, SK });
+  }
+  return {
+    put: [...want].filter(([id]) => !have.has(id)).map(([, k]) => k),
+    del: [...have].filter(([id]) => !want.has(id)).map(([, k]) => k),
+  };
+}
+
+/**
+ * Writes the trigram items every experiment, run and registered-model name needs and deletes the ones no name
+ * needs.
+ */
 export async function rebuildFts(ddb: Ddb): Promise<{ added: number; removed: number }> {
-  let added = 0;
-  let removed = 0;
+  const models = await modelFtsDiff(ddb);
+  await ddb.batchWrite(models.put, models.del);
+  let added = models.put.length;
+  let removed = models.del.length;
   const exps = await allExperiments(ddb);
   const want = new Set<string>();
   for (const e of exps) for (const t of trigrams(e.name)) want.add(`${t}#${K.pad20(e.experiment_id)}`);
   const pk = K.experimentFtsPk(DEFAULT_WORKSPACE);
-  const have = new Set(
-    (
-      await ddb.query({
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ProjectionExpression: 'SK',
-      })
-    ).map((i) => i.SK as string),
-  );
+  const have = new Set(await partitionKeys(ddb, pk));
   const put = [...want].filter((s) => !have.has(s)).map((SK) => ({ PK: pk, SK }));
   const del = [...have].filter((s) => !want.has(s)).map((SK) => ({ PK: pk, SK }));
   await ddb.batchWrite(put, del);

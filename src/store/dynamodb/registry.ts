@@ -33,7 +33,7 @@ const FTS_NAME_MAX = 500;
 const keyOf = (i: Item): Key => ({ PK: i.PK as string, SK: i.SK as string });
 
 /** The FTS items of a model name: its trigrams, or the long-name marker. */
-function ftsKeys(id: string, name: string): Key[] {
+export function modelFtsKeys(id: string, name: string): Key[] {
   if ([...name].length > FTS_NAME_MAX) return [{ PK: K.modelFtsLongPk(WS), SK: id }];
   return trigrams(name).map((t) => ({ PK: K.modelFtsPk(WS), SK: K.modelFtsSk(t, id) }));
 }
@@ -94,7 +94,7 @@ export class DynamoRegistry implements RegistryStore {
       const inTx = tagsFittingTx(tags);
       // Before the transaction, into the fresh partition (nothing reaches it until the sentinel exists): trigram
       // items (searches verify every candidate, so an orphan is harmless) and tags too many for one transaction.
-      await this.ddb.batchWrite([...ftsKeys(id, name), ...tagItems.slice(inTx)]);
+      await this.ddb.batchWrite([...modelFtsKeys(id, name), ...tagItems.slice(inTx)]);
       const meta: Item = {
         ...K.modelMeta(id),
         rm_id: id,
@@ -124,7 +124,7 @@ export class DynamoRegistry implements RegistryStore {
         // Only a failed condition says for sure that nothing was committed (a lost reply may hide a commit).
         if (!conditionFailed(e)) throw e;
         await this.ddb
-          .batchWrite([], [...ftsKeys(id, name), ...tagItems.slice(inTx).map(keyOf)])
+          .batchWrite([], [...modelFtsKeys(id, name), ...tagItems.slice(inTx).map(keyOf)])
           .catch(() => undefined); // best effort: nothing reaches the partition anyway
         if (!failedConditions(e).includes(0)) throw e;
         // Taken meanwhile: report the clash (or, if that model is already gone again, try once more).
@@ -175,7 +175,7 @@ export class DynamoRegistry implements RegistryStore {
         const taken = () => alreadyExists(`Registered Model (name=${newName}) already exists.`);
         if ((await resolveModel(this.ddb, newName)) !== undefined) throw taken();
         // Trigram items of the new name first (candidates are verified), the stale ones after the move.
-        await this.ddb.batchWrite(ftsKeys(id, newName));
+        await this.ddb.batchWrite(modelFtsKeys(id, newName));
         try {
           await transact(this.ddb, [
             {
@@ -223,15 +223,15 @@ export class DynamoRegistry implements RegistryStore {
    * renames racing each other cannot leave the current name without its items.
    */
   private async refreshFts(id: string, before: string, after: string): Promise<void> {
-    const old = new Set(ftsKeys(id, before).map((k) => `${k.PK}\n${k.SK}`));
-    for (const k of ftsKeys(id, after)) old.delete(`${k.PK}\n${k.SK}`);
+    const old = new Set(modelFtsKeys(id, before).map((k) => `${k.PK}\n${k.SK}`));
+    for (const k of modelFtsKeys(id, after)) old.delete(`${k.PK}\n${k.SK}`);
     const stale = [...old].map((s) => {
       const [PK, SK] = s.split('\n') as [string, string];
       return { PK, SK };
     });
     if (stale.length > 0) await this.ddb.batchWrite([], stale);
     const now = await this.ddb.get<{ name: string }>(K.modelMeta(id));
-    if (now !== undefined) await this.ddb.batchWrite(ftsKeys(id, now.name));
+    if (now !== undefined) await this.ddb.batchWrite(modelFtsKeys(id, now.name));
   }
 
   private async touchMeta(id: string, name: string, now: number, set = '', values: Item = {}): Promise<void> {
@@ -326,7 +326,7 @@ export class DynamoRegistry implements RegistryStore {
       ExpressionAttributeValues: { ':pk': K.modelPk(id) },
       ProjectionExpression: 'PK, SK',
     });
-    await this.ddb.batchWrite([], [...items.map(keyOf), ...ftsKeys(id, name)]);
+    await this.ddb.batchWrite([], [...items.map(keyOf), ...modelFtsKeys(id, name)]);
     await this.ddb.delete(K.modelTombstone(WS, id));
   }
 
