@@ -1,18 +1,14 @@
 import { beforeAll } from 'vitest';
 import { DYNAMODB_SETUP_TIMEOUT_MS, openDynamoTestStore, testDynamoEndpoint } from '../helpers/dynamodb.js';
+import { DYNAMODB_SKIP_GROUPS } from './dynamodb-skips.js';
 import { describeTrackingStore } from './tracking-store.suite.js';
 
 // DynamoDB Local is installed (Maven Central) and started on first use unless MLTRACK_TEST_DYNAMODB_ENDPOINT is set.
-beforeAll(() => void testDynamoEndpoint(), DYNAMODB_SETUP_TIMEOUT_MS);
+beforeAll(() => void testDynamoEndpoint('local'), DYNAMODB_SETUP_TIMEOUT_MS);
 
-// A fresh table per test on DynamoDB Local (scripts/dynamodb) or MLTRACK_TEST_DYNAMODB_ENDPOINT (e.g. moto server).
+// A fresh table per test on DynamoDB Local (scripts/dynamodb); dynamodb-moto.test.ts runs the same on moto.
 describeTrackingStore({
   name: 'dynamodb',
-  open: openDynamoTestStore,
-  skipGroups: [
-    { group: 'logged models', reason: 'logged models on DynamoDB are not built yet (issue 6)' },
-    { group: 'registry', reason: 'the model registry on DynamoDB is not built yet (issue 6)' },
-    { group: 'registry search', reason: 'the model registry on DynamoDB is not built yet (issue 6)' },
-    { group: 'webhooks', reason: 'webhooks on DynamoDB are not built yet (issue 6)' },
-  ],
+  open: () => openDynamoTestStore('local'),
+  skipGroups: DYNAMODB_SKIP_GROUPS,
 });
