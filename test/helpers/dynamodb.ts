@@ -5,44 +5,75 @@ import { DB_ROOT, REPO } from '../../scripts/db/servers.js';
 import { DynamoStore } from '../../src/store/dynamodb/dynamo-store.js';
 import { deleteTable } from '../../src/store/dynamodb/provision.js';
 
+/**
+ * The DynamoDB endpoints the tests run on: `local` is AWS's DynamoDB Local (Maven Central, Java 17), `moto` is
+ * moto's server (PyPI, its own venv). Each comes from its environment variable when set (.ci/run starts both up
+ * front), else scripts/dynamodb starts it on 127.0.0.1 on first use (installing it first) and leaves it running
+ * for later test processes.
+ */
+export type DynamoEmulator = 'local' | 'moto';
+
+interface EmulatorSpec {
+  readonly env: string;
+  readonly script: string;
+  readonly state: string;
+  readonly port: string;
+}
+
 /** Where the test DynamoDB Local keeps its pid/port/log when MLTRACK_TEST_DYNAMODB_ENDPOINT is not given. */
 export const DYNAMODB_LOCAL_STATE = path.join(DB_ROOT, 'dynamodb-local');
+/** Where the test moto server keeps its pid/port/log when MLTRACK_TEST_MOTO_ENDPOINT is not given. */
+export const MOTO_STATE = path.join(DB_ROOT, 'moto');
+/** A first install (Maven or pip) plus the start. */
 export const DYNAMODB_SETUP_TIMEOUT_MS = 10 * 60_000;
 
-let endpoint: string | undefined;
+const EMULATORS: Record<DynamoEmulator, EmulatorSpec> = {
+  local: {
+    env: 'MLTRACK_TEST_DYNAMODB_ENDPOINT',
+    script: 'start-local.sh',
+    state: DYNAMODB_LOCAL_STATE,
+    port: '58000',
+  },
+  moto: { env: 'MLTRACK_TEST_MOTO_ENDPOINT', script: 'start-moto.sh', state: MOTO_STATE, port: '58100' },
+};
 
-/**
- * The DynamoDB endpoint for tests: MLTRACK_TEST_DYNAMODB_ENDPOINT (e.g. a moto server), or DynamoDB Local started
- * on 127.0.0.1 by scripts/dynamodb/start-local.sh (installed from Maven Central on first use).
- */
-export function testDynamoEndpoint(): string {
-  if (endpoint !== undefined) return endpoint;
-  const fromEnv = process.env.MLTRACK_TEST_DYNAMODB_ENDPOINT;
+const endpoints = new Map<DynamoEmulator, string>();
+
+/** The endpoint of `emulator` (see DynamoEmulator), starting it on first use. */
+export function testDynamoEndpoint(emulator: DynamoEmulator = 'local'): string {
+  const known = endpoints.get(emulator);
+  if (known !== undefined) return known;
+  const spec = EMULATORS[emulator];
+  const fromEnv = process.env[spec.env];
+  let endpoint: string;
   if (fromEnv !== undefined && fromEnv !== '') {
     endpoint = fromEnv;
-    return endpoint;
+  } else {
+    const out = execFileSync(
+      'bash',
+      [path.join(REPO, 'scripts/dynamodb', spec.script), spec.state, spec.port],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: DYNAMODB_SETUP_TIMEOUT_MS,
+      },
+    );
+    endpoint = out.trim().split('\n').pop()!;
   }
-  const out = execFileSync(
-    'bash',
-    [path.join(REPO, 'scripts/dynamodb/start-local.sh'), DYNAMODB_LOCAL_STATE, '58000'],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      timeout: DYNAMODB_SETUP_TIMEOUT_MS,
-    },
-  );
-  endpoint = out.trim().split('\n').pop()!;
+  endpoints.set(emulator, endpoint);
   return endpoint;
 }
 
-/** A store URI on a fresh, uniquely named table of the test endpoint. */
-export function testDynamoUri(prefix = 'mltrack_t'): string {
-  return `dynamodb://${testDynamoEndpoint()}/${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+/** A store URI on a fresh, uniquely named table of the emulator's endpoint. */
+export function testDynamoUri(prefix = 'mltrack_t', emulator: DynamoEmulator = 'local'): string {
+  return `dynamodb://${testDynamoEndpoint(emulator)}/${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
 
-/** A DynamoStore on a fresh table; closing it deletes the table. */
-export async function openDynamoTestStore(): Promise<DynamoStore> {
-  const store = await DynamoStore.open(testDynamoUri(), { defaultArtifactRoot: '/tmp/mltrack-artifacts' });
+/** A DynamoStore on a fresh table of the emulator; closing it deletes the table. */
+export async function openDynamoTestStore(emulator: DynamoEmulator = 'local'): Promise<DynamoStore> {
+  const store = await DynamoStore.open(testDynamoUri('mltrack_t', emulator), {
+    defaultArtifactRoot: '/tmp/mltrack-artifacts',
+  });
   const close = store.close.bind(store);
   store.close = async () => {
     await deleteTable(store.ddb).catch(() => {});
