@@ -223,6 +223,41 @@ describe('DynamoDB tag denormalization and FTS maintenance', () => {
   });
 });
 
+describe('DynamoDB run-name substring search', () => {
+  it('is served by the name trigram items, exactly (candidates verified), attribute or mlflow.runName tag', async () => {
+    const s = await open();
+    const mk = async (runName: string) =>
+      (await s.createRun({ experimentId: '0', userId: 'u', startTime: 1, runName, tags: [] })).info.run_id;
+    const alpha = await mk('Alpha-One');
+    await mk('beta-two');
+    const tricky = await mk('alp-ha-x'); // holds the trigram "alp" but not the substring "alpha"
+    const search = async (f: string) =>
+      (
+        await s.searchRuns({
+          experimentIds: ['0'],
+          filter: parseRunFilter(f),
+          viewType: 'ACTIVE_ONLY',
+          maxResults: 10,
+          orderBy: [],
+        })
+      ).items.map((r) => r.info.run_id);
+    expect(await search("attributes.run_name LIKE '%pha-O%'")).toEqual([alpha]);
+    expect(await search("attributes.run_name LIKE '%pha-o%'")).toEqual([]);
+    expect(await search("attributes.run_name ILIKE '%ALPHA%'")).toEqual([alpha]);
+    expect(await search("tags.mlflow.runName ILIKE '%alp%'")).toEqual(
+      expect.arrayContaining([alpha, tricky]),
+    );
+    // Without its trigram item a run is not a candidate (the search used the items) until fts rebuild restores it.
+    await s.ddb.delete({ PK: K.expPk('0'), SK: `${K.runFtsPrefix}pha#${alpha}` });
+    expect(await search("attributes.run_name LIKE '%pha-O%'")).toEqual([]);
+    await rebuildFts(s.ddb);
+    expect(await search("attributes.run_name LIKE '%pha-O%'")).toEqual([alpha]);
+    await s.updateRun(alpha, { runName: 'renamed' });
+    expect(await search("attributes.run_name LIKE '%pha-O%'")).toEqual([]);
+    expect(await search("attributes.run_name LIKE '%ename%'")).toEqual([alpha]);
+  });
+});
+
 describe('DynamoDB metric packing', () => {
   it('big series get chunks of their own, small ones share bucket chunks; both read back exactly', async () => {
     const s = await open();

@@ -1,12 +1,13 @@
 import type { ViewType } from '../../domain/entities/common.js';
 import type { Run } from '../../domain/entities/run.js';
-import { TAG_DATASET_CONTEXT } from '../../domain/entities/run.js';
+import { TAG_DATASET_CONTEXT, TAG_RUN_NAME } from '../../domain/entities/run.js';
 import { invalidParam } from '../../domain/errors.js';
 import type { Comparison, Filter, OrderTerm } from '../../domain/search/ast.js';
 import { compareScalars, matches, matchesMetric, type Scalar } from '../../domain/search/evaluate.js';
 import type { SearchResult } from '../types.js';
 import { decodeCursor, encodeCursor, pageAfter, queryFingerprint, type SortKey } from './cursor.js';
 import type { Ddb, Item } from './ddb.js';
+import { patternTrigrams } from './fts.js';
 import * as K from './keys.js';
 import { latestOfKey } from './latest.js';
 import type { RunMeta } from './run-items.js';
@@ -84,11 +85,34 @@ export class DynamoRunSearch {
     private readonly runs: DynamoRuns,
   ) {}
 
+  /** Run ids whose name holds every trigram (the run-name FTS items of the experiment partition). */
+  private async byNameTrigrams(exp: string, tris: readonly string[]): Promise<string[]> {
+    let ids: Set<string> | undefined;
+    for (const t of tris) {
+      const hits = await this.ddb.prefix(K.expPk(exp), `${K.runFtsPrefix}${t}#`, {
+        ProjectionExpression: 'SK',
+      });
+      const found = new Set(hits.map((h) => (h.SK as string).slice(-32)));
+      ids = ids === undefined ? found : new Set([...ids].filter((x) => found.has(x)));
+      if (ids.size === 0) break;
+    }
+    return [...(ids ?? [])];
+  }
+
   private async candidates(exp: string, stages: readonly string[], filter: Filter): Promise<RunMeta[]> {
     let best: Comparison | undefined;
     for (const c of filter) {
       const r = driverRank(c);
       if (r !== undefined && (best === undefined || r < driverRank(best)!)) best = c;
+    }
+    // A substring match on the run name (`attributes.run_name` or the `mlflow.runName` tag, which createRun,
+    // update-run and set-tag keep equal to it) with a 3-character literal: the name trigrams give the candidates,
+    // which the full filter then verifies. Equality on a param/tag is still the better driver.
+    const tris = nameTrigrams(filter);
+    if (tris !== undefined && (best === undefined || best.op !== '=')) {
+      const ids = await this.byNameTrigrams(exp, tris);
+      const metas = (await this.ddb.batchGet(ids.map((id) => K.run(exp, id)))) as unknown as RunMeta[];
+      return metas.filter((m) => stages.includes(m.lifecycle_stage));
     }
     if (best === undefined) {
       const out: RunMeta[] = [];
@@ -231,7 +255,8 @@ export class DynamoRunSearch {
       single.length === 1 &&
       stages.length === 1 &&
       startDesc &&
-      q.filter.every((c) => c.entity === 'attribute')
+      q.filter.every((c) => c.entity === 'attribute') &&
+      nameTrigrams(q.filter) === undefined
     ) {
       return this.inIndexOrder(
         single[0]!,
@@ -323,6 +348,18 @@ export class DynamoRunSearch {
     if (page.nextPageToken !== undefined) out.nextPageToken = page.nextPageToken;
     return out;
   }
+}
+
+/** The trigrams of a run-name substring clause (`attributes.run_name` or tag `mlflow.runName`, LIKE/ILIKE), if any. */
+function nameTrigrams(filter: Filter): string[] | undefined {
+  for (const c of filter) {
+    const onName =
+      (c.entity === 'attribute' && c.key === 'run_name') || (c.entity === 'tag' && c.key === TAG_RUN_NAME);
+    if (!onName || (c.op !== 'LIKE' && c.op !== 'ILIKE') || c.value.kind !== 'string') continue;
+    const tris = patternTrigrams(c.value.value);
+    if (tris !== undefined) return tris;
+  }
+  return undefined;
 }
 
 /** The sort key of a run in MLflow's default order (also `start_time DESC`): start missing last, start, run id. */
