@@ -40,6 +40,18 @@ async function runWithData(s: DynamoStore, name = 'alpha-run') {
   return id;
 }
 
+/** Ids of the active runs of experiment 0 matching the filter, in MLflow's default order. */
+async function activeRunIds(s: DynamoStore, filter: string): Promise<string[]> {
+  const page = await s.searchRuns({
+    experimentIds: ['0'],
+    filter: parseRunFilter(filter),
+    viewType: 'ACTIVE_ONLY',
+    maxResults: 10,
+    orderBy: [],
+  });
+  return page.items.map((r) => r.info.run_id);
+}
+
 describe('DynamoDB provisioning', () => {
   it('creates the table with TTL enabled and the seed items; a second open reuses it', async () => {
     const s = await open();
@@ -159,16 +171,7 @@ describe('DynamoDB tag denormalization and FTS maintenance', () => {
     });
     const metaA = (await s.ddb.get<RunMeta>(K.run('0', a)))!;
     expect(metaA.dtags).toEqual({ 'mlflow.runName': 'ra' });
-    const search = async (f: string) =>
-      (
-        await s.searchRuns({
-          experimentIds: ['0'],
-          filter: parseRunFilter(f),
-          viewType: 'ACTIVE_ONLY',
-          maxResults: 10,
-          orderBy: [],
-        })
-      ).items.map((r) => r.info.run_id);
+    const search = (f: string) => activeRunIds(s, f);
     expect(await search("tags.team = 'a'")).toEqual([a]);
     await s.config.writePatterns(['team']);
     expect(await search("tags.team = 'a'")).toEqual([a]); // maps are stale: tag items answer
@@ -231,16 +234,7 @@ describe('DynamoDB run-name substring search', () => {
     const alpha = await mk('Alpha-One');
     await mk('beta-two');
     const tricky = await mk('alp-ha-x'); // holds the trigram "alp" but not the substring "alpha"
-    const search = async (f: string) =>
-      (
-        await s.searchRuns({
-          experimentIds: ['0'],
-          filter: parseRunFilter(f),
-          viewType: 'ACTIVE_ONLY',
-          maxResults: 10,
-          orderBy: [],
-        })
-      ).items.map((r) => r.info.run_id);
+    const search = (f: string) => activeRunIds(s, f);
     expect(await search("attributes.run_name LIKE '%pha-O%'")).toEqual([alpha]);
     expect(await search("attributes.run_name LIKE '%pha-o%'")).toEqual([]);
     expect(await search("attributes.run_name ILIKE '%ALPHA%'")).toEqual([alpha]);
