@@ -59,7 +59,7 @@ function usage(msg?: string): never {
   process.stderr.write(
     'usage: node dist/bench/cli.js [--workload W1,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
       '       [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]\n' +
-      '       [--iterations n] [--warmups n] [--wait-quiet sec]\n',
+      '       [--iterations n] [--warmups n] [--wait-quiet sec] [--w12-runs n]\n',
   );
   process.exit(2);
 }
@@ -78,6 +78,7 @@ async function main(): Promise<void> {
         iterations: { type: 'string', default: '20' },
         warmups: { type: 'string', default: '3' },
         'wait-quiet': { type: 'string' },
+        'w12-runs': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
