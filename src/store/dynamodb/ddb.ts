@@ -116,9 +116,9 @@ export class Ddb {
   /** Turned on by benchmark W12 only (it costs a JSON encoding per written item). */
   meterPartitions = false;
 
-  private attribute(items: readonly { PK?: unknown }[], before: number): void {
+  /** Splits one request's write units over the items it wrote (by encoded size). */
+  private attribute(items: readonly { PK?: unknown }[], units: number): void {
     if (!this.meterPartitions || items.length === 0) return;
-    const units = this.meter.write - before;
     const sizes = items.map(approxSize);
     const total = sizes.reduce((a, b) => a + b, 0) || 1;
     items.forEach((it, i) => {
@@ -138,7 +138,8 @@ export class Ddb {
     });
   }
 
-  private count(op: string, consumed: unknown): void {
+  private count(op: string, consumed: unknown): number {
+    const writeBefore = this.meter.write;
     this.meter.requests[op] = (this.meter.requests[op] ?? 0) + 1;
     const list = Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed];
     for (const c of list as {
@@ -154,12 +155,18 @@ export class Ddb {
         else this.meter.write += c.CapacityUnits ?? 0;
       }
     }
+    return this.meter.write - writeBefore;
   }
 
-  private async send<T extends { ConsumedCapacity?: unknown }>(op: string, fn: () => Promise<T>): Promise<T> {
+  private async send<T extends { ConsumedCapacity?: unknown }>(
+    op: string,
+    fn: () => Promise<T>,
+    written?: readonly { PK?: unknown }[],
+  ): Promise<T> {
     try {
       const out = await fn();
-      this.count(op, out.ConsumedCapacity);
+      const units = this.count(op, out.ConsumedCapacity);
+      if (written !== undefined) this.attribute(written, units);
       return out;
     } catch (e) {
       throw translate(e);
@@ -181,19 +188,25 @@ export class Ddb {
   }
 
   async put(item: Item, extra: Omit<PutCommandInput, 'TableName' | 'Item'> = {}): Promise<void> {
-    const before = this.meter.write;
-    await this.send('PutItem', () =>
-      this.doc.send(
-        new PutCommand({ TableName: this.table, Item: item, ReturnConsumedCapacity: 'TOTAL', ...extra }),
-      ),
-    ).finally(() => this.attribute([item], before));
+    await this.send(
+      'PutItem',
+      () =>
+        this.doc.send(
+          new PutCommand({ TableName: this.table, Item: item, ReturnConsumedCapacity: 'TOTAL', ...extra }),
+        ),
+      [item],
+    );
   }
 
   async update<T = Item>(input: Omit<UpdateCommandInput, 'TableName'>): Promise<T | undefined> {
-    const before = this.meter.write;
-    const out = await this.send('UpdateItem', () =>
-      this.doc.send(new UpdateCommand({ TableName: this.table, ReturnConsumedCapacity: 'TOTAL', ...input })),
-    ).finally(() => this.attribute([input.Key as Key], before));
+    const out = await this.send(
+      'UpdateItem',
+      () =>
+        this.doc.send(
+          new UpdateCommand({ TableName: this.table, ReturnConsumedCapacity: 'TOTAL', ...input }),
+        ),
+      [input.Key as Key],
+    );
     return out.Attributes as T | undefined;
   }
 
@@ -201,12 +214,14 @@ export class Ddb {
     key: Key,
     extra: Omit<DeleteCommandInput, 'TableName' | 'Key'> = {},
   ): Promise<Item | undefined> {
-    const before = this.meter.write;
-    const out = await this.send('DeleteItem', () =>
-      this.doc.send(
-        new DeleteCommand({ TableName: this.table, Key: key, ReturnConsumedCapacity: 'TOTAL', ...extra }),
-      ),
-    ).finally(() => this.attribute([key], before));
+    const out = await this.send(
+      'DeleteItem',
+      () =>
+        this.doc.send(
+          new DeleteCommand({ TableName: this.table, Key: key, ReturnConsumedCapacity: 'TOTAL', ...extra }),
+        ),
+      [key],
+    );
     return out.Attributes;
   }
 
@@ -257,20 +272,22 @@ export class Ddb {
       const [kind, body] = Object.entries(i)[0] as [string, Item];
       return { [kind]: { TableName: this.table, ...body } } as SdkTransactItem;
     });
-    const before = this.meter.write;
     const touched = items.map((i) => {
       const body = Object.values(i)[0] as { Item?: Item; Key?: Key };
       return (body.Item ?? body.Key)!;
     });
-    await this.send('TransactWriteItems', () =>
-      this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: withTable,
-          ReturnConsumedCapacity: 'TOTAL',
-          ...(token === undefined ? {} : { ClientRequestToken: token }),
-        }),
-      ),
-    ).finally(() => this.attribute(touched, before));
+    await this.send(
+      'TransactWriteItems',
+      () =>
+        this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: withTable,
+            ReturnConsumedCapacity: 'TOTAL',
+            ...(token === undefined ? {} : { ClientRequestToken: token }),
+          }),
+        ),
+      touched,
+    );
   }
 
   /** Consistent reads of many keys (100 per request), unprocessed keys retried; missing items are absent. */
@@ -304,18 +321,20 @@ export class Ddb {
     for (let i = 0; i < reqs.length; i += 25) {
       let pending: typeof reqs = reqs.slice(i, i + 25);
       for (let attempt = 0; pending.length > 0; attempt++) {
-        const before = this.meter.write;
         const sent = pending.map(
           (r) => ('PutRequest' in r ? r.PutRequest!.Item : r.DeleteRequest!.Key) as Item,
         );
-        const res = await this.send('BatchWriteItem', () =>
-          this.doc.send(
-            new BatchWriteCommand({
-              RequestItems: { [this.table]: pending },
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        ).finally(() => this.attribute(sent, before));
+        const res = await this.send(
+          'BatchWriteItem',
+          () =>
+            this.doc.send(
+              new BatchWriteCommand({
+                RequestItems: { [this.table]: pending },
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
+          sent,
+        );
         pending = (res.UnprocessedItems?.[this.table] ?? []) as typeof reqs;
         if (pending.length > 0) {
           if (attempt >= 8)
