@@ -159,6 +159,23 @@ export function checkTargets(records: BenchRecord[]): TargetCheck[] {
         },
       );
     }
+    const w12 = records.find((r) => r.workload === 'W12-W1');
+    if (w12 !== undefined && backend === w12.backend) {
+      const wcu = Number(w12.extra.wcuPer1000Points);
+      const hot = Number(w12.extra.hottestWcuPerSecAt100000PointsPerSec);
+      out.push({
+        name: 'dynamodb: W12 write units per 1000 points (W1 shape)',
+        target: '≤ 40 WCU',
+        actual: `${wcu} WCU`,
+        ok: wcu <= 40,
+      });
+      out.push({
+        name: 'dynamodb: W12 hottest partition at 100k points/s',
+        target: '≤ 1000 WCU/s',
+        actual: `${hot} WCU/s (${String(w12.extra.hottestPartition)})`,
+        ok: hot <= 1000,
+      });
+    }
     const w9 = slowest(/^W9[a-d]$/);
     if (w9 !== undefined)
       out.push({
@@ -243,6 +260,23 @@ export function markdownReport(
     if (queries.length > 0) {
       out.push('', ...queries.map((r) => `- **${r.workload}**: ${String(r.extra.query)}`));
     }
+  }
+  const w12 = records.filter((r) => r.workload.startsWith('W12'));
+  if (w12.length > 0) {
+    out.push(
+      '',
+      '## W12 — DynamoDB capacity accounting (DynamoDB Local, ReturnConsumedCapacity=TOTAL; no latency)',
+      '',
+      mdTable(
+        ['Workload', 'Figures'],
+        w12.map((r) => [
+          r.workload,
+          Object.entries(r.extra)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('; '),
+        ]),
+      ),
+    );
   }
   out.push(
     '',
