@@ -11,3 +11,7 @@ export interface Page<T> {
   items: T[];
   next_page_token?: string;
 }
+
+/** The lifecycle stages a view type selects. */
+export const stagesFor = (v: ViewType): ('active' | 'deleted')[] =>
+  v === 'ACTIVE_ONLY' ? ['active'] : v === 'DELETED_ONLY' ? ['deleted'] : ['active', 'deleted'];

@@ -5,7 +5,7 @@ import { conditionFailed, type Ddb, type Item, type Key, translate } from './ddb
 import type { ExperimentItem } from './experiments.js';
 import { trigrams } from './fts.js';
 import * as K from './keys.js';
-import { modelFtsKeys } from './registry.js';
+import { modelFtsKeys } from './registry-items.js';
 import type { RunMeta } from './run-items.js';
 import { eachLimit } from './run-writes.js';
 

@@ -19,6 +19,9 @@ import { invalidParam, MlflowError } from '../../domain/errors.js';
 
 export type Item = Record<string, unknown>;
 export type Key = { PK: string; SK: string };
+
+/** The table key of an item. */
+export const keyOf = (i: Item): Key => ({ PK: i.PK as string, SK: i.SK as string });
 interface Conditioned {
   ConditionExpression?: string;
   ExpressionAttributeNames?: Record<string, string>;

@@ -1,4 +1,4 @@
-import type { KeyValue, ViewType } from '../../domain/entities/common.js';
+import { type KeyValue, stagesFor, type ViewType } from '../../domain/entities/common.js';
 import { DEFAULT_WORKSPACE, type Experiment } from '../../domain/entities/experiment.js';
 import { alreadyExists, invalidParam, notFound } from '../../domain/errors.js';
 import type { Comparison, Filter, OrderTerm } from '../../domain/search/ast.js';
@@ -326,12 +326,7 @@ export class DynamoExperiments {
     orderBy: readonly OrderTerm[];
     pageToken?: string;
   }): Promise<SearchResult<Experiment>> {
-    const stages =
-      q.viewType === 'ACTIVE_ONLY'
-        ? ['active']
-        : q.viewType === 'DELETED_ONLY'
-          ? ['deleted']
-          : ['active', 'deleted'];
+    const stages = stagesFor(q.viewType);
     const fp = queryFingerprint(['experiments', q.viewType, q.filter, q.orderBy]);
     const after = decodeCursor(q.pageToken, fp);
     const terms: OrderTerm[] =

@@ -10,7 +10,8 @@ import {
 } from '../../domain/entities/registry.js';
 import { notFound } from '../../domain/errors.js';
 import { compareStrings } from '../../domain/search/evaluate.js';
-import type { Ddb, Item } from './ddb.js';
+import type { Ddb, Item, Key } from './ddb.js';
+import { trigrams } from './fts.js';
 import * as K from './keys.js';
 
 /** Items of the model registry (key formats in keys.ts, "model registry"). */
@@ -290,4 +291,13 @@ export async function loadModel(ddb: Ddb, id: string): Promise<RegisteredModel |
   const [head, latest] = await Promise.all([readHead(ddb, id), latestPerStage(ddb, id)]);
   if (head === undefined) return undefined;
   return toModel(head, await hydrateVersions(ddb, head.meta.name, latest, head.aliases));
+}
+
+/** Names longer than this (code points) get no trigram items; they are always substring-search candidates. */
+const FTS_NAME_MAX = 500;
+
+/** The FTS items of a model name: its trigrams, or the long-name marker. */
+export function modelFtsKeys(id: string, name: string): Key[] {
+  if ([...name].length > FTS_NAME_MAX) return [{ PK: K.modelFtsLongPk(WS), SK: id }];
+  return trigrams(name).map((t) => ({ PK: K.modelFtsPk(WS), SK: K.modelFtsSk(t, id) }));
 }

@@ -2,19 +2,12 @@ import type { KeyValue } from '../../domain/entities/common.js';
 import { type RegisteredModel, TAG_IS_PROMPT } from '../../domain/entities/registry.js';
 import { alreadyExists } from '../../domain/errors.js';
 import type { RegistryStore } from '../types.js';
-import {
-  conditionFailed,
-  type Ddb,
-  failedConditions,
-  type Item,
-  type Key,
-  type TransactItem,
-} from './ddb.js';
-import { trigrams } from './fts.js';
+import { conditionFailed, type Ddb, failedConditions, type Item, keyOf, type TransactItem } from './ddb.js';
 import * as K from './keys.js';
 import {
   dedupeTags,
   loadModel,
+  modelFtsKeys,
   modelNotFound,
   newModelId,
   promptFlag,
@@ -26,17 +19,6 @@ import { searchModels, searchVersions } from './registry-search.js';
 import { DynamoVersionStages } from './registry-stages.js';
 import { metaCheck, onModel, StaleModel, tagsFittingTx, transact } from './registry-tx.js';
 import { DynamoRegistryVersions } from './registry-versions.js';
-
-/** Names longer than this (code points) get no trigram items; they are always substring-search candidates. */
-const FTS_NAME_MAX = 500;
-
-const keyOf = (i: Item): Key => ({ PK: i.PK as string, SK: i.SK as string });
-
-/** The FTS items of a model name: its trigrams, or the long-name marker. */
-export function modelFtsKeys(id: string, name: string): Key[] {
-  if ([...name].length > FTS_NAME_MAX) return [{ PK: K.modelFtsLongPk(WS), SK: id }];
-  return trigrams(name).map((t) => ({ PK: K.modelFtsPk(WS), SK: K.modelFtsSk(t, id) }));
-}
 
 /**
  * The model registry on the DynamoDB table (key formats in keys.ts, "model registry"), with the SQL store's

@@ -1,4 +1,4 @@
-import type { ViewType } from '../../domain/entities/common.js';
+import { stagesFor, type ViewType } from '../../domain/entities/common.js';
 import type { Run } from '../../domain/entities/run.js';
 import { TAG_DATASET_CONTEXT, TAG_RUN_NAME } from '../../domain/entities/run.js';
 import { invalidParam } from '../../domain/errors.js';
@@ -224,12 +224,7 @@ export class DynamoRunSearch {
     orderBy: readonly OrderTerm[];
     pageToken?: string;
   }): Promise<SearchResult<Run>> {
-    const stages =
-      q.viewType === 'ACTIVE_ONLY'
-        ? ['active']
-        : q.viewType === 'DELETED_ONLY'
-          ? ['deleted']
-          : ['active', 'deleted'];
+    const stages = stagesFor(q.viewType);
     const fp = queryFingerprint(['runs', q.experimentIds, q.viewType, q.filter, q.orderBy]);
     const after = decodeCursor(q.pageToken, fp);
     for (const c of q.filter) {

@@ -1,4 +1,4 @@
-import type { Ddb, Item, Key } from './ddb.js';
+import { type Ddb, type Key, keyOf } from './ddb.js';
 import type { ExperimentItem } from './experiments.js';
 import { trigrams } from './fts.js';
 import * as K from './keys.js';
@@ -25,8 +25,6 @@ async function setTtl(ddb: Ddb, keys: readonly Key[], ttl: number | undefined): 
     }
   });
 }
-
-const keyOf = (i: Item): Key => ({ PK: i.PK as string, SK: i.SK as string });
 
 /** The run's META, pointer, children, name trigrams and whole metric history. */
 export async function runKeys(ddb: Ddb, m: RunMeta): Promise<Key[]> {

@@ -1,9 +1,9 @@
 import type { ViewType } from '../../../domain/entities/common.js';
+import { stagesFor } from '../../../domain/entities/common.js';
 import { invalidParam } from '../../../domain/errors.js';
 import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
 import type { SqlValue } from '../sql-db.js';
 import { compileComparison } from '../sql-ops.js';
-import { stagesFor } from './search-runs.js';
 
 const COLUMNS: Record<string, string> = {
   name: 'e.name',

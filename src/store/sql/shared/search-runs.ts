@@ -1,11 +1,8 @@
-import type { ViewType } from '../../../domain/entities/common.js';
+import { stagesFor, type ViewType } from '../../../domain/entities/common.js';
 import { invalidParam } from '../../../domain/errors.js';
 import type { Comparison, Filter, OrderTerm } from '../../../domain/search/ast.js';
 import type { SqlValue } from '../sql-db.js';
 import { compileComparison } from '../sql-ops.js';
-
-export const stagesFor = (v: ViewType): string[] =>
-  v === 'ACTIVE_ONLY' ? ['active'] : v === 'DELETED_ONLY' ? ['deleted'] : ['active', 'deleted'];
 
 const RUN_ATTRIBUTE_COLUMNS: Record<string, string> = {
   run_id: 'r.run_uuid',
