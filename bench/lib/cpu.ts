@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { processTree, statFields } from './proc.js';
 
 /** Machine-wide CPU ticks from /proc/stat: busy (incl. steal), steal, kernel interrupt work, and total. */
 function machineTicks(): { busy: number; steal: number; irq: number; total: number } | null {
@@ -12,16 +13,6 @@ function machineTicks(): { busy: number; steal: number; irq: number; total: numb
       irq: irq + softirq,
       total: user + nice + system + idle + iowait + irq + softirq + steal,
     };
-  } catch {
-    return null;
-  }
-}
-
-/** Fields after the `(comm)` of /proc/<pid>/stat: [0] state, [1] ppid, … [11] utime, [12] stime, [13] cutime, [14] cstime. */
-function statFields(pid: number | string): string[] | null {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
@@ -66,8 +57,11 @@ export class CpuMeter {
   private readonly m0 = machineTicks();
   private readonly own0: number;
   private readonly others0: Map<number, number>;
-  constructor(private readonly pids: number[]) {
-    this.exclude = new Set([process.pid, ...pids]);
+  private readonly pids: number[];
+  /** The server pids with their descendants (a peer's workers count as the server). */
+  constructor(servers: number[]) {
+    this.pids = servers.flatMap((p) => processTree(p));
+    this.exclude = new Set([process.pid, ...this.pids]);
     this.own0 = this.own();
     this.others0 = othersTicks(this.exclude);
   }

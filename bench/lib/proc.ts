@@ -18,15 +18,55 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** VmRSS / VmHWM of a Linux process in MB (NaN when /proc is unavailable). */
-export function memOf(pid: number): { rssMB: number; hwmMB: number } {
+/** Fields after the `(comm)` of /proc/<pid>/stat: [0] state, [1] ppid, … [11] utime, [12] stime, [13] cutime, [14] cstime. */
+export function statFields(pid: number | string): string[] | null {
   try {
-    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)\\s+kB`, 'm').exec(s)?.[1] ?? Number.NaN);
-    return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return { rssMB: Number.NaN, hwmMB: Number.NaN };
+    return null;
   }
+}
+
+/**
+ * A process and all its descendants. mltrack is one process; the peers are not (`mlflow server` runs uvicorn
+ * workers, mlflow-go runs the Python server it proxies to), so their memory and CPU are counted over the tree.
+ */
+export function processTree(root: number): number[] {
+  const kids = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const ppid = Number(statFields(name)?.[1]);
+    if (!Number.isFinite(ppid)) continue;
+    const list = kids.get(ppid);
+    if (list === undefined) kids.set(ppid, [Number(name)]);
+    else list.push(Number(name));
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) out.push(...(kids.get(out[i]!) ?? []));
+  return out;
+}
+
+/**
+ * VmRSS / VmHWM in MB, summed over the process and its descendants (for a tree the summed VmHWM is an upper
+ * bound of the peak: each process's own peak may fall at a different moment). NaN when /proc is unavailable.
+ */
+export function memOf(pid: number): { rssMB: number; hwmMB: number } {
+  let rss = 0;
+  let hwm = 0;
+  let seen = false;
+  for (const p of fs.existsSync(`/proc/${pid}`) ? processTree(pid) : []) {
+    try {
+      const s = fs.readFileSync(`/proc/${p}/status`, 'utf8');
+      const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)\\s+kB`, 'm').exec(s)?.[1] ?? 0);
+      rss += kb('VmRSS');
+      hwm += kb('VmHWM');
+      seen = true;
+    } catch {
+      // the process exited between the listing and the read
+    }
+  }
+  return seen ? { rssMB: rss / 1024, hwmMB: hwm / 1024 } : { rssMB: Number.NaN, hwmMB: Number.NaN };
 }
 
 function getStatus(url: string): Promise<number> {

@@ -18,20 +18,14 @@ export interface TargetContext {
 
 /**
  * A server under test: how to start it and where it answers. The load generator only needs `baseUrl`, so any
- * MLflow-compatible server fits. Extension point for the side-by-side peers (benchmarks.md §6.0), e.g.
- *
- *   { name: 'fasttrackml', backend: 'sqlite', healthPath: '/health',
- *     command: (c) => ({ cmd: 'v-fml/bin/fml', args: ['server', '-a', `127.0.0.1:${c.port}`, '-d', c.storeUri.replace('sqlite:///', 'sqlite://')] }) }
- *   { name: 'mlflow', backend: 'sqlite', healthPath: '/health',
- *     command: (c) => ({ cmd: 'v-mlflow/bin/mlflow', args: ['server', '--host', '127.0.0.1', '--port', String(c.port),
- *       '--backend-store-uri', c.storeUri, '--workers', '4'] }) }
- *
- * W4 seeds by writing mltrack's schema directly; a peer needs its own `seed` (its schema, or over HTTP untimed).
+ * MLflow-compatible server fits: mltrack, the no-op floor, and the peers of bench/lib/peers.ts.
  */
 export interface Target {
   name: string;
   backend: string;
   healthPath: string;
+  /** How long start-up may take (default 30 s; MLflow migrating a fresh PostgreSQL database takes longer). */
+  startTimeoutMs?: number;
   command(ctx: TargetContext): { cmd: string; args: string[]; env?: NodeJS.ProcessEnv };
 }
 
@@ -76,6 +70,7 @@ export async function startTarget(target: Target, ctx: Omit<TargetContext, 'port
   const { cmd, args, env } = target.command({ ...ctx, port });
   const spec: Parameters<typeof spawnServer>[0] = { cmd, args, port, healthPath: target.healthPath };
   if (env !== undefined) spec.env = env;
+  if (target.startTimeoutMs !== undefined) spec.startTimeoutMs = target.startTimeoutMs;
   const s = await spawnServer(spec);
   return { ...s, target };
 }
