@@ -13,7 +13,9 @@ import { parseArgs } from 'node:util';
 import { runIdle } from './idle.js';
 import { BACKENDS, type BenchBackend, serverVersion } from './lib/backends.js';
 import { waitQuiet } from './lib/cpu.js';
+import { peersOn } from './lib/contenders.js';
 import { benchEnv } from './lib/env.js';
+import { PEER_NAMES, type PeerName, setupPeers } from './lib/peers.js';
 import type { BenchRecord } from './lib/record.js';
 import { REPO_ROOT } from './lib/targets.js';
 import { checkTargets, markdownReport, textTable } from './report.js';
@@ -59,7 +61,8 @@ function usage(msg?: string): never {
   process.stderr.write(
     'usage: node dist/bench/cli.js [--workload W1,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
       '       [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]\n' +
-      '       [--iterations n] [--warmups n] [--wait-quiet sec] [--w12-runs n]\n',
+      '       [--iterations n] [--warmups n] [--wait-quiet sec] [--w12-runs n]\n' +
+      '       [--peers mlflow,fasttrackml,mlflow-go|all|none] [--peer-sec n]\n',
   );
   process.exit(2);
 }
@@ -79,6 +82,8 @@ async function main(): Promise<void> {
         warmups: { type: 'string', default: '3' },
         'wait-quiet': { type: 'string' },
         'w12-runs': { type: 'string' },
+        peers: { type: 'string', default: 'none' },
+        'peer-sec': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -100,6 +105,10 @@ async function main(): Promise<void> {
   const backends = v.backend.split(',') as BenchBackend[];
   for (const b of backends)
     if (!BACKENDS.includes(b)) usage(`unknown backend '${b}' (${BACKENDS.join(', ')})`);
+  const peerNames: PeerName[] =
+    v.peers === 'none' ? [] : v.peers === 'all' ? [...PEER_NAMES] : (v.peers.split(',') as PeerName[]);
+  for (const p of peerNames)
+    if (!PEER_NAMES.includes(p)) usage(`unknown peer '${p}' (${PEER_NAMES.join(', ')})`);
   const iterations = Number(v.iterations);
   const warmups = Number(v.warmups);
   if (!(iterations >= 1) || !(warmups >= 0)) usage('--iterations must be ≥ 1 and --warmups ≥ 0');
@@ -118,6 +127,10 @@ async function main(): Promise<void> {
   if (Object.keys(versions).length > 0) env.databases = versions;
   log(`env: node ${env.node}, sqlite ${env.sqlite}, ${env.cpus} × ${env.model}`);
   if (env.databases) log(`databases: ${JSON.stringify(env.databases)}`);
+  const installs = setupPeers(peerNames, log);
+  for (const p of installs.values()) log(`peer ${p.name}: ${p.versions}`);
+  /** How long a peer may take for a phase that mltrack runs to a fixed size (W1, W3). */
+  const peerSec = Number(v['peer-sec'] ?? (v.size === 'smoke' ? 5 : 30));
   const records: BenchRecord[] = [];
   const quiet = async (what: string) => {
     const busy = await waitQuiet(waitSec);
@@ -130,6 +143,7 @@ async function main(): Promise<void> {
   try {
     for (const backend of backends) {
       const on = (w: string) => has(w) && (backend === 'sqlite' || !SQLITE_ONLY.has(w));
+      const peers = peersOn(backend, installs);
       log(`backend ${backend}`);
       if (on('idle')) await quiet('idle');
       if (on('idle'))
@@ -145,6 +159,8 @@ async function main(): Promise<void> {
             env,
             log,
             quiet,
+            peers,
+            peerMaxSec: peerSec,
           })),
         );
       if (on('W4') || on('W8')) {

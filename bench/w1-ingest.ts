@@ -26,9 +26,15 @@ export interface IngestResult {
 
 /**
  * W1 against one target: creates one run per client (untimed), pre-builds every body (untimed), then each client
- * sends its run's batches back to back on its own keep-alive connection.
+ * sends its run's batches back to back on its own keep-alive connection. With `maxMs`, the clients stop sending
+ * once that much time has passed (slow peers), and the figures cover what was sent.
  */
-export async function ingest(t: RunningTarget, plan: W1Plan, dbFile?: string): Promise<IngestResult> {
+export async function ingest(
+  t: RunningTarget,
+  plan: W1Plan,
+  dbFile?: string,
+  maxMs = Number.POSITIVE_INFINITY,
+): Promise<IngestResult> {
   const client = new HttpClient(t.baseUrl, plan.clients);
   try {
     const runIds: string[] = [];
@@ -54,6 +60,7 @@ export async function ingest(t: RunningTarget, plan: W1Plan, dbFile?: string): P
     await Promise.all(
       bodies.map(async (list) => {
         for (const body of list) {
+          if (performance.now() - t0 > maxMs) break;
           const r = await client.request('POST', `${API}/runs/log-batch`, body, true);
           lat.push(r.ms);
           if (r.status < 200 || r.status >= 300) {

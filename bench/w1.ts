@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type BenchBackend, freshDatabase } from './lib/backends.js';
+import type { Contender } from './lib/contenders.js';
 import { cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { type BenchRecord, makeRecord } from './lib/record.js';
@@ -9,6 +10,7 @@ import { W1_BATCH, type W1Plan, w1Plan } from './w1-data.js';
 import { sqliteFloor } from './w1-floor.js';
 import { type ServerFloorResult, serverFloors } from './w1-floor-server.js';
 import { type IngestResult, ingest } from './w1-ingest.js';
+import { runW1Peers } from './w1-peers.js';
 
 export interface W1Options {
   backend: BenchBackend;
@@ -20,6 +22,9 @@ export interface W1Options {
   log: (msg: string) => void;
   /** Waits for the machine to be quiet before each measured phase. */
   quiet: (what: string) => Promise<void>;
+  /** Peers measured side by side (bench/lib/contenders.ts), and how long each may ingest. */
+  peers: Contender[];
+  peerMaxSec: number;
 }
 
 const latencyFields = (r: IngestResult) => ({
@@ -76,12 +81,19 @@ export async function runW1(o: W1Options): Promise<BenchRecord[]> {
   }
   o.log(`W1 noop: ${Math.round(n.pointsPerSec)} points/s`);
 
-  // 3. the database's own floors (in this process; the servers are stopped)
+  // 3. the peers, each on a fresh database of the same backend
+  const peerRows = await runW1Peers({ ...o, plan, maxSec: o.peerMaxSec });
+
+  // 4. the database's own floors (in this process; the servers are stopped)
   const floors = await databaseFloors(o, plan);
   const best = Math.max(...floors.map((f) => f.rowsPerSec));
   const full = floors.find((f) => f.name.endsWith('+latest'));
 
   return [
+    ...peerRows.map((p) => {
+      p.extra.mltrackVsThis = p.throughput ? round(m.pointsPerSec / p.throughput, 1) : null;
+      return p;
+    }),
     rec({
       workload: 'W1',
       backend: o.backend,

@@ -109,6 +109,8 @@ export async function spawnServer(spec: SpawnSpec): Promise<Spawned> {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // its own process group, so stop() ends the workers a peer forks along with it
+    detached: true,
   });
   let out = '';
   const keep = (b: Buffer) => {
@@ -142,11 +144,31 @@ export async function spawnServer(spec: SpawnSpec): Promise<Spawned> {
     startupMs,
     tail: () => out,
     async stop() {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-      await exit;
-      clearTimeout(timer);
+      // Every process of the tree must be gone before the next phase: a peer's orphaned workers would keep
+      // running (or be reaped by init mid-measurement, which books their whole CPU time as foreign).
+      const tree = exited ? [] : processTree(child.pid!);
+      const group = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, sig);
+        } catch {
+          // the group is gone
+        }
+      };
+      group('SIGTERM');
+      const deadline = performance.now() + 10000;
+      const alive = () => tree.some((p) => fs.existsSync(`/proc/${p}`) && statFields(p)?.[0] !== 'Z');
+      while ((!exited || alive()) && performance.now() < deadline) await sleep(20);
+      if (!exited || alive()) {
+        group('SIGKILL');
+        for (const p of tree) {
+          try {
+            process.kill(p, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        await exit;
+      }
     },
   };
 }

@@ -26,6 +26,8 @@ export interface Target {
   healthPath: string;
   /** How long start-up may take (default 30 s; MLflow migrating a fresh PostgreSQL database takes longer). */
   startTimeoutMs?: number;
+  /** Runs once the server answers its health check, before any measurement (e.g. a documented peer workaround). */
+  afterStart?: (ctx: TargetContext) => Promise<void>;
   command(ctx: TargetContext): { cmd: string; args: string[]; env?: NodeJS.ProcessEnv };
 }
 
@@ -72,5 +74,11 @@ export async function startTarget(target: Target, ctx: Omit<TargetContext, 'port
   if (env !== undefined) spec.env = env;
   if (target.startTimeoutMs !== undefined) spec.startTimeoutMs = target.startTimeoutMs;
   const s = await spawnServer(spec);
+  try {
+    await target.afterStart?.({ ...ctx, port });
+  } catch (e) {
+    await s.stop();
+    throw e;
+  }
   return { ...s, target };
 }
