@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeCharts } from './chart.js';
 import { runIdle } from './idle.js';
 import { BACKENDS, type BenchBackend, serverVersion } from './lib/backends.js';
 import { waitQuiet } from './lib/cpu.js';
@@ -200,7 +201,8 @@ async function main(): Promise<void> {
     const md = path.resolve(REPO_ROOT, v['report-file']);
     fs.mkdirSync(path.dirname(md), { recursive: true });
     const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
-    fs.writeFileSync(md, markdownReport(records, env, { command, when }));
+    const charts = writeCharts(records, path.dirname(md), path.basename(md, '.md'));
+    fs.writeFileSync(md, markdownReport(records, env, { command, when }, charts));
     process.stdout.write(`wrote ${path.relative(process.cwd(), md)}\n`);
   }
   log('done');

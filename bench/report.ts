@@ -205,12 +205,27 @@ function mdTable(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-/** docs/benchmarks/latest.md: one table per workload, mltrack next to its floors, plus targets and env. */
+/** Chart files (bench/chart.ts `writeCharts`), relative to the report. */
+export type ReportCharts = readonly { workload: string; file: string }[];
+
+/**
+ * docs/benchmarks/latest.md: one table per workload, mltrack next to its floors, plus targets and env; with
+ * `charts`, each section ends with its workloads' charts (any left over get a section of their own).
+ */
 export function markdownReport(
   records: BenchRecord[],
   env: BenchEnv,
   meta: { command: string; when: string },
+  charts: ReportCharts = [],
 ): string {
+  const placed = new Set<string>();
+  const chartLines = (workloads: string[]) =>
+    charts
+      .filter((c) => workloads.includes(c.workload) && !placed.has(c.workload))
+      .flatMap((c) => {
+        placed.add(c.workload);
+        return ['', `![${c.workload} chart](${c.file.split('/').map(encodeURIComponent).join('/')})`];
+      });
   const groups: [string, (r: BenchRecord) => boolean][] = [
     ['W1 — bulk ingest (log-batch of 1000 metrics, 4 runs, 4 clients)', (r) => r.workload === 'W1'],
     ['W4 — search_runs at scale', (r) => r.workload.startsWith('W4')],
@@ -260,6 +275,7 @@ export function markdownReport(
     if (queries.length > 0) {
       out.push('', ...queries.map((r) => `- **${r.workload}**: ${String(r.extra.query)}`));
     }
+    out.push(...chartLines(rows.map((r) => r.workload)));
   }
   const w12 = records.filter((r) => r.workload.startsWith('W12'));
   if (w12.length > 0) {
@@ -278,6 +294,8 @@ export function markdownReport(
       ),
     );
   }
+  const rest = chartLines(charts.map((c) => c.workload));
+  if (rest.length > 0) out.push('', '## Other charts', ...rest);
   out.push(
     '',
     '## Environment',
