@@ -3,7 +3,7 @@
  * W9, plus cold start / idle RSS (W10), on SQLite, PostgreSQL and MariaDB. The server under test is a separate
  * process; this process is the load generator and also runs the in-process floors.
  *
- *   npm run bench -- [--workload W1,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql] [--size S|smoke]
+ *   npm run bench -- [--workload W1,W2,W3,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql] [--size S|smoke]
  *                    [--out dir] [--report [--report-file path]] [--keep]
  */
 import fs from 'node:fs';
@@ -13,14 +13,17 @@ import { parseArgs } from 'node:util';
 import { writeCharts } from './chart.js';
 import { runIdle } from './idle.js';
 import { BACKENDS, type BenchBackend, serverVersion } from './lib/backends.js';
+import { MLTRACK, peersOn } from './lib/contenders.js';
 import { waitQuiet } from './lib/cpu.js';
-import { peersOn } from './lib/contenders.js';
 import { benchEnv } from './lib/env.js';
 import { PEER_NAMES, type PeerName, setupPeers } from './lib/peers.js';
 import type { BenchRecord } from './lib/record.js';
 import { REPO_ROOT } from './lib/targets.js';
-import { checkTargets, markdownReport, textTable } from './report.js';
+import { markdownReport, textTable } from './report.js';
+import { checkTargets } from './report-targets.js';
 import { runW1 } from './w1.js';
+import { runW2 } from './w2.js';
+import { runW3 } from './w3.js';
 import { prepareW4, runW4 } from './w4.js';
 import { runW8 } from './w8.js';
 import { runW9 } from './w9.js';
@@ -30,6 +33,9 @@ interface SizeSpec {
   w1Points: number;
   w4Runs: number;
   w9Models: number;
+  /** W2: seconds of load (20 connections); W3: runs to create (8 clients). */
+  w2Sec: number;
+  w3Runs: number;
   /** W8: seconds of W2 alone, seconds mixed, and the W6 readers' series (runs × points). */
   w8: { w2Sec: number; w8Sec: number; w6Runs: number; w6Points: number };
   /** W12 (DynamoDB accounting): W1 points, W3 runs, W4 runs, W5 points. */
@@ -41,6 +47,8 @@ const SIZES: Record<string, SizeSpec> = {
     w1Points: 20_000,
     w4Runs: 500,
     w9Models: 50,
+    w2Sec: 3,
+    w3Runs: 200,
     w8: { w2Sec: 2, w8Sec: 3, w6Runs: 4, w6Points: 2000 },
     w12: { w1Points: 20_000, w3Runs: 50, w4Runs: 200, w5Points: 5000 },
   },
@@ -48,19 +56,21 @@ const SIZES: Record<string, SizeSpec> = {
     w1Points: 1_000_000,
     w4Runs: 20_000,
     w9Models: 1000,
+    w2Sec: 30,
+    w3Runs: 10_000,
     w8: { w2Sec: 30, w8Sec: 60, w6Runs: 10, w6Points: 20_000 },
     w12: { w1Points: 1_000_000, w3Runs: 10_000, w4Runs: 20_000, w5Points: 100_000 },
   },
 };
 
-const WORKLOADS = ['idle', 'W1', 'W4', 'W8', 'W9', 'W12'] as const;
+const WORKLOADS = ['idle', 'W1', 'W2', 'W3', 'W4', 'W8', 'W9', 'W12'] as const;
 /** Workloads measured on SQLite only (they measure the embedded default). */
-const SQLITE_ONLY = new Set(['idle', 'W9', 'W12']);
+const SQLITE_ONLY = new Set(['W9', 'W12']);
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: node dist/bench/cli.js [--workload W1,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
+    'usage: node dist/bench/cli.js [--workload W1,W2,W3,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
       '       [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]\n' +
       '       [--iterations n] [--warmups n] [--wait-quiet sec] [--w12-runs n]\n' +
       '       [--peers mlflow,fasttrackml,mlflow-go|all|none] [--peer-sec n]\n',
@@ -146,9 +156,12 @@ async function main(): Promise<void> {
       const on = (w: string) => has(w) && (backend === 'sqlite' || !SQLITE_ONLY.has(w));
       const peers = peersOn(backend, installs);
       log(`backend ${backend}`);
-      if (on('idle')) await quiet('idle');
-      if (on('idle'))
-        records.push(...(await runIdle({ size: v.size, workDir, env, idleSec: 5, starts: 3, log })));
+      const contenders = [MLTRACK, ...peers];
+      if (on('idle') && (backend === 'sqlite' || peers.length > 0)) {
+        await quiet('idle');
+        const idle = { backend, contenders, size: v.size, workDir, env, idleSec: 5, log };
+        records.push(...(await runIdle({ ...idle, starts: 3 })));
+      }
       if (on('W1'))
         records.push(
           ...(await runW1({
@@ -161,6 +174,19 @@ async function main(): Promise<void> {
             log,
             quiet,
             peers,
+            peerMaxSec: peerSec,
+          })),
+        );
+      if (on('W2'))
+        records.push(...(await runW2({ ...common, backend, contenders, connections: 20, sec: size.w2Sec })));
+      if (on('W3'))
+        records.push(
+          ...(await runW3({
+            ...common,
+            backend,
+            contenders,
+            runs: size.w3Runs,
+            clients: 8,
             peerMaxSec: peerSec,
           })),
         );

@@ -1,16 +1,13 @@
 import type { BenchEnv } from './lib/env.js';
+import { bytes, fmt, mb } from './lib/format.js';
 import type { BenchRecord } from './lib/record.js';
+import { checkTargets } from './report-targets.js';
 
-const fmt = (v: number | null | undefined, digits = 1): string =>
-  v === null || v === undefined || Number.isNaN(v)
-    ? '–'
-    : Math.abs(v) >= 1000
-      ? Math.round(v).toLocaleString('en-US')
-      : v.toFixed(digits);
-const mb = (v: number | null) => (v === null ? '–' : `${fmt(v)} MB`);
-const bytes = (v: number | null) => (v === null ? '–' : `${(v / 2 ** 20).toFixed(1)} MiB`);
+const PEERS = new Set(['mlflow', 'fasttrackml', 'mlflow-go']);
+/** Throughput workloads: higher is better (the rest compare p50 latencies). */
+const byThroughput = (w: string) => /^W[123]$/.test(w);
 
-/** The mltrack row a floor is compared with: same workload id. */
+/** How mltrack compares with a floor (mltrack as % of it) or a peer (mltrack N× faster): same workload id. */
 function ratio(r: BenchRecord, all: BenchRecord[]): string {
   if (r.server === 'mltrack') return '';
   const m = all.find(
@@ -20,9 +17,15 @@ function ratio(r: BenchRecord, all: BenchRecord[]): string {
       (r.backend === 'none' || x.backend === r.backend),
   );
   if (m === undefined) return '';
-  if (r.workload === 'W1' && m.throughput !== null && r.throughput !== null) {
-    return `mltrack = ${((100 * m.throughput) / r.throughput).toFixed(0)}% of this`;
+  const tp = byThroughput(r.workload) && m.throughput !== null && r.throughput !== null && r.throughput > 0;
+  if (PEERS.has(r.server)) {
+    if (tp) return `mltrack ${(m.throughput! / r.throughput!).toFixed(1)}× this`;
+    if (m.p50 !== null && r.p50 !== null && m.p50 > 0)
+      return `mltrack ${(r.p50 / m.p50).toFixed(1)}× faster (p50)`;
+    return '';
   }
+  if (r.workload === 'W1' && tp)
+    return `mltrack = ${((100 * m.throughput!) / r.throughput!).toFixed(0)}% of this`;
   if (m.p50 !== null && r.p50 !== null) return `mltrack p50 = ${(m.p50 / r.p50).toFixed(1)}× this`;
   return '';
 }
@@ -49,6 +52,10 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof e.statuses === 'string' && e.statuses !== '') parts.push(`statuses ${e.statuses}`);
   if (typeof e.p99VsAlone === 'number') parts.push(`p99 = ${e.p99VsAlone}× W2 alone`);
   if (typeof e.lostPoints === 'number') parts.push(`${e.lostPoints} acknowledged points lost`);
+  if (typeof e.storedFromFailedRequests === 'number' && e.storedFromFailedRequests > 0)
+    parts.push(`${e.storedFromFailedRequests} points stored from failed requests`);
+  if (typeof e.stoppedAfterSec === 'number') parts.push(`stopped after ${e.stoppedAfterSec} s`);
+  if (typeof e.unsupported === 'string') parts.push(e.unsupported);
   return parts.join('; ');
 }
 
@@ -93,109 +100,6 @@ export function textTable(records: BenchRecord[]): string {
   return [line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
-export interface TargetCheck {
-  name: string;
-  target: string;
-  actual: string;
-  ok: boolean | null;
-}
-
-/** The targets of benchmarks.md and the store issues (2 vCPUs), for each backend that was measured. */
-export function checkTargets(records: BenchRecord[]): TargetCheck[] {
-  const out: TargetCheck[] = [];
-  for (const backend of [...new Set(records.map((r) => r.backend))].filter((b) => b !== 'none')) {
-    const get = (w: string) =>
-      records.find((r) => r.workload === w && r.server === 'mltrack' && r.backend === backend);
-    const slowest = (re: RegExp) =>
-      records
-        .filter(
-          (r) => re.test(r.workload) && r.server === 'mltrack' && r.backend === backend && r.p50 !== null,
-        )
-        .sort((x, y) => y.p50! - x.p50!)[0];
-    const w1 = get('W1');
-    const ingest = backend === 'sqlite' ? 200_000 : backend === 'postgres' ? 100_000 : undefined;
-    if (w1 !== undefined)
-      out.push({
-        name: `${backend}: W1 ingest through HTTP log-batch`,
-        target: ingest === undefined ? '– (none set)' : `≥ ${ingest.toLocaleString('en-US')} points/s`,
-        actual: `${fmt(w1.throughput)} points/s`,
-        ok: ingest === undefined || w1.throughput === null ? null : w1.throughput >= ingest,
-      });
-    const b = get('W4b');
-    if (backend === 'sqlite' && b !== undefined)
-      out.push({
-        name: 'sqlite: W4(b) search p50',
-        target: '≤ 50 ms',
-        actual: `${fmt(b.p50, 1)} ms (${b.size})`,
-        ok: b.p50 !== null ? b.p50 <= 50 : null,
-      });
-    const w4 = slowest(/^W4[abde]$/);
-    if (backend !== 'sqlite' && w4 !== undefined)
-      out.push({
-        name: `${backend}: search_runs p50, slowest of W4 (a), (b), (d), (e)`,
-        target: '≤ 100 ms',
-        actual: `${fmt(w4.p50, 1)} ms (${w4.workload}, ${w4.size})`,
-        ok: w4.p50! <= 100,
-      });
-    const w8 = records.filter(
-      (r) => r.workload.startsWith('W8') && r.server === 'mltrack' && r.backend === backend,
-    );
-    const writers = get('W8-writers');
-    if (writers !== undefined) {
-      const errors = w8.reduce((n, r) => n + r.errors, 0);
-      const lost = Number(writers.extra.lostPoints ?? 0);
-      out.push(
-        {
-          name: `${backend}: W8 errors (deadlocks answer 503) and lost points`,
-          target: '0',
-          actual: `${errors} errors, ${lost} lost`,
-          ok: errors === 0 && lost === 0,
-        },
-        {
-          name: `${backend}: W8 writer p99 vs W2 alone`,
-          target: '≤ 2×',
-          actual: `${String(writers.extra.p99VsAlone)}× (${fmt(writers.p99, 1)} ms)`,
-          ok: typeof writers.extra.p99VsAlone === 'number' ? writers.extra.p99VsAlone <= 2 : null,
-        },
-      );
-    }
-    const w12 = records.find((r) => r.workload === 'W12-W1');
-    if (w12 !== undefined && backend === w12.backend) {
-      const wcu = Number(w12.extra.wcuPer1000Points);
-      const hot = Number(w12.extra.hottestWcuPerSecAt100000PointsPerSec);
-      out.push({
-        name: 'dynamodb: W12 write units per 1000 points (W1 shape)',
-        target: '≤ 40 WCU',
-        actual: `${wcu} WCU`,
-        ok: wcu <= 40,
-      });
-      out.push({
-        name: 'dynamodb: W12 hottest partition at 100k points/s',
-        target: '≤ 1000 WCU/s',
-        actual: `${hot} WCU/s (${String(w12.extra.hottestPartition)})`,
-        ok: hot <= 1000,
-      });
-    }
-    const w9 = slowest(/^W9[a-d]$/);
-    if (w9 !== undefined)
-      out.push({
-        name: `${backend}: W9 registry search p50`,
-        target: '≤ 50 ms',
-        actual: `${fmt(w9.p50, 1)} ms (slowest: ${w9.workload}, ${w9.size})`,
-        ok: w9.p50! <= 50,
-      });
-    const idle = get('W10-idle');
-    if (idle !== undefined)
-      out.push({
-        name: 'Idle RSS (empty DB, 5 s after start)',
-        target: '≤ 100 MB',
-        actual: mb(idle.rssSteadyMB),
-        ok: idle.rssSteadyMB != null ? idle.rssSteadyMB <= 100 : null,
-      });
-  }
-  return out;
-}
-
 function mdTable(head: string[], rows: string[][]): string {
   const esc = (s: string) => s.replaceAll('|', '\\|');
   return [
@@ -207,6 +111,37 @@ function mdTable(head: string[], rows: string[][]): string {
 
 /** Chart files (bench/chart.ts `writeCharts`), relative to the report. */
 export type ReportCharts = readonly { workload: string; file: string }[];
+
+/** Which peers ran, as pip resolved them, how they were run, and the figures they published themselves. */
+function peersSection(records: BenchRecord[]): string[] {
+  const versions = new Map<string, string>();
+  for (const r of records)
+    if (PEERS.has(r.server) && typeof r.extra.versions === 'string') versions.set(r.server, r.extra.versions);
+  if (versions.size === 0) return ['No peer was measured in this run (`--peers all` adds them).', ''];
+  return [
+    '## Peers',
+    '',
+    'Installed from PyPI by `scripts/bench/setup-peers.sh`, one virtualenv each, started on loopback against a fresh',
+    'database of the same backend, driven by the same client with the same bodies (benchmarks reference §6.0):',
+    '',
+    ...[...versions].map(([name, v]) => `- **${name}**: ${v}`),
+    '',
+    '- MLflow runs `mlflow server --workers 4` (uvicorn); mlflow-go runs its Go server in front of the Python',
+    '  `mlflow server` (4 gunicorn workers) it proxies to. Their RSS is summed over the whole process tree.',
+    '- mlflow-go-backend 0.2.2 inserts a `logged_model_metrics` row with an empty model id for every metric of a',
+    '  log-batch; the MLflow 3 schema refuses it (foreign key), so every log-batch fails. The bench drops that one',
+    "  foreign key in mlflow-go's own database (its figures include the extra insert). It also needs mlflow 3.1",
+    '  (it imports `TraceInfoV2`) and SQLAlchemy 2.0, pinned in its venv.',
+    '- A peer that cannot finish a fixed-size phase in time (W1, W3) stops after `--peer-sec` seconds; its row says',
+    '  so and its throughput covers what it was sent.',
+    '',
+    'Figures the peers published themselves (their hardware, PostgreSQL, 20 k6 VUs; not comparable in absolute terms):',
+    'mlflow-go LogMetricBatch10 (W2) MLflow 58 ms / 341 req/s, mlflow-go 18 ms / 1094 req/s; SearchRuns of 1000 runs',
+    'from 23.5k (W4a) MLflow 1004 ms, mlflow-go 104 ms; CreateRun (W3) MLflow 25 ms / 784 runs/s, mlflow-go 13.7 ms /',
+    '1448 runs/s. FastTrackML chart: log-batch of 1000 points ≈ 250 ms (FML PG) vs ≈ 835–1090 ms (MLflow).',
+    '',
+  ];
+}
 
 /**
  * docs/benchmarks/latest.md: one table per workload, mltrack next to its floors, plus targets and env; with
@@ -228,6 +163,11 @@ export function markdownReport(
       });
   const groups: [string, (r: BenchRecord) => boolean][] = [
     ['W1 — bulk ingest (log-batch of 1000 metrics, 4 runs, 4 clients)', (r) => r.workload === 'W1'],
+    [
+      'W2 — training-loop logging (log-batch of 10 metrics at step 0 into one run, 20 connections)',
+      (r) => r.workload === 'W2',
+    ],
+    ['W3 — run churn (create, one log-batch of 60 entities, finish; 8 clients)', (r) => r.workload === 'W3'],
     ['W4 — search_runs at scale', (r) => r.workload.startsWith('W4')],
     [
       'W8 — mixed read/write (16 writers doing W2; then the same with 4 readers looping W4b and W6)',
@@ -317,8 +257,7 @@ export function markdownReport(
     ),
     ...Object.entries(env.databases ?? {}).map(([k, v]) => `\n- ${k}: ${v}`),
     '',
-    'Peers (MLflow, FastTrackML, mlflow-go) are not measured yet: `bench/lib/targets.ts` is the extension point.',
-    '',
+    ...peersSection(records),
   );
   return out.join('\n');
 }

@@ -155,8 +155,15 @@ export async function spawnServer(spec: SpawnSpec): Promise<Spawned> {
         }
       };
       group('SIGTERM');
-      const deadline = performance.now() + 10000;
-      const alive = () => tree.some((p) => fs.existsSync(`/proc/${p}`) && statFields(p)?.[0] !== 'Z');
+      // Wait until the tree's processes are gone, reaped zombies included: an orphan reaped by init during the
+      // next phase would book its lifetime CPU (init's cutime) as foreign load. A zombie nobody reaps within
+      // 3 s (a non-reaping init) is left alone.
+      const t0 = performance.now();
+      const deadline = t0 + 10000;
+      const alive = () =>
+        tree.some(
+          (p) => fs.existsSync(`/proc/${p}`) && (statFields(p)?.[0] !== 'Z' || performance.now() - t0 < 3000),
+        );
       while ((!exited || alive()) && performance.now() < deadline) await sleep(20);
       if (!exited || alive()) {
         group('SIGKILL');
