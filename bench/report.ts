@@ -24,8 +24,7 @@ function ratio(r: BenchRecord, all: BenchRecord[]): string {
       return `mltrack ${(r.p50 / m.p50).toFixed(1)}× faster (p50)`;
     return '';
   }
-  if (r.workload === 'W1' && tp)
-    return `mltrack = ${((100 * m.throughput!) / r.throughput!).toFixed(0)}% of this`;
+  if (tp) return `mltrack = ${((100 * m.throughput!) / r.throughput!).toFixed(0)}% of this`;
   if (m.p50 !== null && r.p50 !== null) return `mltrack p50 = ${(m.p50 / r.p50).toFixed(1)}× this`;
   return '';
 }
@@ -54,6 +53,7 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof e.lostPoints === 'number') parts.push(`${e.lostPoints} acknowledged points lost`);
   if (typeof e.storedFromFailedRequests === 'number' && e.storedFromFailedRequests > 0)
     parts.push(`${e.storedFromFailedRequests} points stored from failed requests`);
+  if (typeof e.fsyncP50Ms === 'number') parts.push(`fdatasync p50 ${e.fsyncP50Ms} ms`);
   if (typeof e.stoppedAfterSec === 'number') parts.push(`stopped after ${e.stoppedAfterSec} s`);
   if (typeof e.unsupported === 'string') parts.push(e.unsupported);
   return parts.join('; ');
