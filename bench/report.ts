@@ -23,7 +23,12 @@ function ratio(r: BenchRecord, all: BenchRecord[]): string {
   if (r.workload === 'W1' && m.throughput !== null && r.throughput !== null) {
     return `mltrack = ${((100 * m.throughput) / r.throughput).toFixed(0)}% of this`;
   }
-  if (m.p50 !== null && r.p50 !== null) return `mltrack p50 = ${(m.p50 / r.p50).toFixed(1)}× this`;
+  // a peer given smaller data (W5, W6) cannot be compared row by row
+  if (typeof r.extra.reducedSize === 'string') return '';
+  if (m.p50 !== null && r.p50 !== null)
+    return m.p50 < r.p50
+      ? `p50 = ${(r.p50 / m.p50).toFixed(1)}× mltrack's`
+      : `mltrack p50 = ${(m.p50 / r.p50).toFixed(1)}× this`;
   return '';
 }
 
@@ -49,6 +54,10 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof e.statuses === 'string' && e.statuses !== '') parts.push(`statuses ${e.statuses}`);
   if (typeof e.p99VsAlone === 'number') parts.push(`p99 = ${e.p99VsAlone}× W2 alone`);
   if (typeof e.lostPoints === 'number') parts.push(`${e.lostPoints} acknowledged points lost`);
+  if (typeof e.rssGrowthMB === 'number') parts.push(`RSS +${fmt(e.rssGrowthMB, 0)} MB during`);
+  if (typeof e.longVsShortP50 === 'number') parts.push(`long/short p50 ${e.longVsShortP50}×`);
+  if (typeof e.unsupported === 'string') parts.push(e.unsupported);
+  if (typeof e.reducedSize === 'string') parts.push('SMALLER DATA (see extra.reducedSize)');
   return parts.join('; ');
 }
 
@@ -176,6 +185,41 @@ export function checkTargets(records: BenchRecord[]): TargetCheck[] {
         ok: hot <= 1000,
       });
     }
+    const full = get('W5-full');
+    const points = Number(full?.extra.points);
+    if (full !== undefined && typeof full.extra.rssGrowthMB === 'number') {
+      out.push({
+        name: `${backend}: W5 RSS growth during a full get-history`,
+        target: '≤ 150 MB (for 1M points)',
+        actual: `${fmt(full.extra.rssGrowthMB, 0)} MB for ${fmt(points, 0)} points (${full.size})`,
+        ok: full.extra.rssGrowthMB <= 150,
+      });
+      if (full.p50 !== null && points > 0)
+        out.push({
+          name: `${backend}: W5 full get-history time, scaled to 1M points`,
+          target: '≤ 3 s',
+          actual: `${fmt((full.p50 * 1e6) / points / 1000, 2)} s (${fmt(full.p50, 0)} ms for ${fmt(points, 0)})`,
+          ok: (full.p50 * 1e6) / points <= 3000,
+        });
+    }
+    const w6long = get('W6-long');
+    if (w6long !== undefined && w6long.p99 !== null) {
+      const p99 = Math.max(w6long.p99 ?? 0, get('W6-short')?.p99 ?? 0);
+      out.push({
+        name: `${backend}: W6 sampled chart (get-history-bulk-interval) p99`,
+        target: '≤ 200 ms',
+        actual: `${fmt(p99, 1)} ms (${w6long.size})`,
+        ok: p99 <= 200,
+      });
+      const ratio = w6long.extra.longVsShortP50;
+      if (typeof ratio === 'number')
+        out.push({
+          name: `${backend}: W6 independent of series length (p50 long / short, ${w6long.extra.seriesLengthRatio}× the points)`,
+          target: '≤ 1.5×',
+          actual: `${ratio}×`,
+          ok: ratio <= 1.5,
+        });
+    }
     const w9 = slowest(/^W9[a-d]$/);
     if (w9 !== undefined)
       out.push({
@@ -232,6 +276,14 @@ export function markdownReport(
     [
       'W8 — mixed read/write (16 writers doing W2; then the same with 4 readers looping W4b and W6)',
       (r) => r.workload.startsWith('W8'),
+    ],
+    [
+      'W5 — long series (get-history: whole series, pages of 25,000, many keys at c=4)',
+      (r) => r.workload.startsWith('W5'),
+    ],
+    [
+      'W6 — sampled charts (get-history-bulk-interval, max_results 320, short and long series)',
+      (r) => r.workload.startsWith('W6'),
     ],
     ['W9 — model registry (c=1)', (r) => r.workload.startsWith('W9')],
     ['W10 — cold start and idle (empty DB)', (r) => r.workload.startsWith('W10')],
