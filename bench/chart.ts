@@ -106,7 +106,9 @@ export function chartSpec(workload: string, records: BenchRecord[]): ChartSpec |
     const suffix =
       backends.length < 2 ? '' : r.backend !== 'none' ? ` · ${r.backend}` : pass ? ` · ${pass} pass` : '';
     const value = metric === 'latency' ? r.p50 : metric === 'memory' ? r.rssSteadyMB : r.throughput;
-    const bar: ChartBar = { label: `${r.server}${suffix}`, kind: barKind(r.server), value };
+    // a peer given smaller data than mltrack (W5, W6: extra.reducedSize) must not pass for a like-for-like bar
+    const smaller = typeof r.extra.reducedSize === 'string' ? ' (smaller data)' : '';
+    const bar: ChartBar = { label: `${r.server}${smaller}${suffix}`, kind: barKind(r.server), value };
     if (typeof r.extra.unsupported === 'string') bar.note = r.extra.unsupported;
     const errs = r.errors > 0 ? ` · ${r.errors} errors` : '';
     if (value === null) {

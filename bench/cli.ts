@@ -1,10 +1,10 @@
 /**
- * mltrack benchmark runner (a measurement, never part of `npm test`). benchmarks.md §6, workloads W1, W4, W8 and
- * W9, plus cold start / idle RSS (W10), on SQLite, PostgreSQL and MariaDB. The server under test is a separate
- * process; this process is the load generator and also runs the in-process floors.
+ * mltrack benchmark runner (a measurement, never part of `npm test`). benchmarks.md §6, workloads W1, W4, W5,
+ * W6, W8 and W9, plus cold start / idle RSS (W10), on SQLite, PostgreSQL and MariaDB. The server under test is a
+ * separate process; this process is the load generator and also runs the in-process floors.
  *
- *   npm run bench -- [--workload W1,W2,W3,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql] [--size S|smoke]
- *                    [--out dir] [--report [--report-file path]] [--keep]
+ *   npm run bench -- [--workload W1,W2,W3,W4,W5,W6,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]
+ *                    [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +25,8 @@ import { runW1 } from './w1.js';
 import { runW2 } from './w2.js';
 import { runW3 } from './w3.js';
 import { prepareW4, runW4 } from './w4.js';
+import { runW5, type W5Shape } from './w5.js';
+import { runW6, type W6Shape } from './w6.js';
 import { runW8 } from './w8.js';
 import { runW9 } from './w9.js';
 import { runW12 } from './w12.js';
@@ -40,6 +42,9 @@ interface SizeSpec {
   w8: { w2Sec: number; w8Sec: number; w6Runs: number; w6Points: number };
   /** W12 (DynamoDB accounting): W1 points, W3 runs, W4 runs, W5 points. */
   w12: { w1Points: number; w3Runs: number; w4Runs: number; w5Points: number };
+  /** W5 / W6 series, and the smaller ones MLflow gets (it ingests ~1–3k points/s over HTTP here). */
+  w5: { shape: W5Shape; slow: W5Shape };
+  w6: { shape: W6Shape; slow: W6Shape };
 }
 
 const SIZES: Record<string, SizeSpec> = {
@@ -51,6 +56,14 @@ const SIZES: Record<string, SizeSpec> = {
     w3Runs: 200,
     w8: { w2Sec: 2, w8Sec: 3, w6Runs: 4, w6Points: 2000 },
     w12: { w1Points: 20_000, w3Runs: 50, w4Runs: 200, w5Points: 5000 },
+    w5: {
+      shape: { longPoints: 30_000, keys: 4, keyPoints: 2000 },
+      slow: { longPoints: 26_000, keys: 4, keyPoints: 500 },
+    },
+    w6: {
+      shape: { runs: 4, shortPoints: 1000, longPoints: 10_000 },
+      slow: { runs: 2, shortPoints: 500, longPoints: 5000 },
+    },
   },
   S: {
     w1Points: 1_000_000,
@@ -60,17 +73,25 @@ const SIZES: Record<string, SizeSpec> = {
     w3Runs: 10_000,
     w8: { w2Sec: 30, w8Sec: 60, w6Runs: 10, w6Points: 20_000 },
     w12: { w1Points: 1_000_000, w3Runs: 10_000, w4Runs: 20_000, w5Points: 100_000 },
+    w5: {
+      shape: { longPoints: 100_000, keys: 20, keyPoints: 10_000 },
+      slow: { longPoints: 30_000, keys: 20, keyPoints: 1000 },
+    },
+    w6: {
+      shape: { runs: 20, shortPoints: 10_000, longPoints: 100_000 },
+      slow: { runs: 5, shortPoints: 1000, longPoints: 10_000 },
+    },
   },
 };
 
-const WORKLOADS = ['idle', 'W1', 'W2', 'W3', 'W4', 'W8', 'W9', 'W12'] as const;
+const WORKLOADS = ['idle', 'W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W8', 'W9', 'W12'] as const;
 /** Workloads measured on SQLite only (they measure the embedded default). */
 const SQLITE_ONLY = new Set(['W9', 'W12']);
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: node dist/bench/cli.js [--workload W1,W2,W3,W4,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
+    'usage: node dist/bench/cli.js [--workload W1,W2,W3,W4,W5,W6,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
       '       [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]\n' +
       '       [--iterations n] [--warmups n] [--wait-quiet sec] [--w12-runs n]\n' +
       '       [--peers mlflow,fasttrackml,mlflow-go|all|none] [--peer-sec n]\n',
@@ -201,6 +222,12 @@ async function main(): Promise<void> {
           await data.db.drop();
         }
       }
+      // W5/W6: mltrack, then the peers on this backend, each on a fresh database seeded over HTTP
+      const series = { ...common, backend, targets: [MLTRACK, ...peers] };
+      if (on('W5'))
+        records.push(...(await runW5({ ...series, shape: size.w5.shape, slowShape: size.w5.slow })));
+      if (on('W6'))
+        records.push(...(await runW6({ ...series, shape: size.w6.shape, slowShape: size.w6.slow })));
       if (on('W9')) records.push(...(await runW9({ ...common, models: size.w9Models })));
       // W12 runs the DynamoDB store in-process against DynamoDB Local (once, with the sqlite pass).
       if (on('W12'))

@@ -84,6 +84,41 @@ export function checkTargets(records: BenchRecord[]): TargetCheck[] {
         ok: hot <= 1000,
       });
     }
+    const full = get('W5-full');
+    const points = Number(full?.extra.points);
+    if (full !== undefined && typeof full.extra.rssGrowthMB === 'number') {
+      out.push({
+        name: `${backend}: W5 RSS growth during a full get-history`,
+        target: '≤ 150 MB (for 1M points)',
+        actual: `${fmt(full.extra.rssGrowthMB, 0)} MB for ${fmt(points, 0)} points (${full.size})`,
+        ok: full.extra.rssGrowthMB <= 150,
+      });
+      if (full.p50 !== null && points > 0)
+        out.push({
+          name: `${backend}: W5 full get-history time, scaled to 1M points`,
+          target: '≤ 3 s',
+          actual: `${fmt((full.p50 * 1e6) / points / 1000, 2)} s (${fmt(full.p50, 0)} ms for ${fmt(points, 0)})`,
+          ok: (full.p50 * 1e6) / points <= 3000,
+        });
+    }
+    const w6long = get('W6-long');
+    if (w6long !== undefined && w6long.p99 !== null) {
+      const p99 = Math.max(w6long.p99 ?? 0, get('W6-short')?.p99 ?? 0);
+      out.push({
+        name: `${backend}: W6 sampled chart (get-history-bulk-interval) p99`,
+        target: '≤ 200 ms',
+        actual: `${fmt(p99, 1)} ms (${w6long.size})`,
+        ok: p99 <= 200,
+      });
+      const ratio = w6long.extra.longVsShortP50;
+      if (typeof ratio === 'number')
+        out.push({
+          name: `${backend}: W6 independent of series length (p50 long / short, ${w6long.extra.seriesLengthRatio}× the points)`,
+          target: '≤ 1.5×',
+          actual: `${ratio}×`,
+          ok: ratio <= 1.5,
+        });
+    }
     const w9 = slowest(/^W9[a-d]$/);
     if (w9 !== undefined)
       out.push({

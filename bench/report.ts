@@ -18,6 +18,8 @@ function ratio(r: BenchRecord, all: BenchRecord[]): string {
   );
   if (m === undefined) return '';
   const tp = byThroughput(r.workload) && m.throughput !== null && r.throughput !== null && r.throughput > 0;
+  // a peer given smaller data (W5, W6) cannot be compared row by row
+  if (typeof r.extra.reducedSize === 'string') return '';
   if (PEERS.has(r.server)) {
     if (tp) return `mltrack ${(m.throughput! / r.throughput!).toFixed(1)}× this`;
     if (m.p50 !== null && r.p50 !== null && m.p50 > 0)
@@ -56,6 +58,9 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof e.fsyncP50Ms === 'number') parts.push(`fdatasync p50 ${e.fsyncP50Ms} ms`);
   if (typeof e.stoppedAfterSec === 'number') parts.push(`stopped after ${e.stoppedAfterSec} s`);
   if (typeof e.unsupported === 'string') parts.push(e.unsupported);
+  if (typeof e.rssGrowthMB === 'number') parts.push(`RSS +${fmt(e.rssGrowthMB, 0)} MB during`);
+  if (typeof e.longVsShortP50 === 'number') parts.push(`long/short p50 ${e.longVsShortP50}×`);
+  if (typeof e.reducedSize === 'string') parts.push('SMALLER DATA (see extra.reducedSize)');
   return parts.join('; ');
 }
 
@@ -172,6 +177,14 @@ export function markdownReport(
     [
       'W8 — mixed read/write (16 writers doing W2; then the same with 4 readers looping W4b and W6)',
       (r) => r.workload.startsWith('W8'),
+    ],
+    [
+      'W5 — long series (get-history: whole series, pages of 25,000, many keys at c=4)',
+      (r) => r.workload.startsWith('W5'),
+    ],
+    [
+      'W6 — sampled charts (get-history-bulk-interval, max_results 320, short and long series)',
+      (r) => r.workload.startsWith('W6'),
     ],
     ['W9 — model registry (c=1)', (r) => r.workload.startsWith('W9')],
     ['W10 — cold start and idle (empty DB)', (r) => r.workload.startsWith('W10')],
