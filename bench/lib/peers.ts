@@ -62,8 +62,17 @@ export const PEER_BACKENDS: Record<PeerName, readonly BenchBackend[]> = {
   'mlflow-go': ['postgres'],
 };
 
-/** FastTrackML spells database URIs its own way: `sqlite:///abs/path` works as is, PostgreSQL is `postgres://`. */
-const fmlUri = (uri: string) => uri.replace(/^postgresql:\/\//, 'postgres://');
+/**
+ * FastTrackML spells database URIs its own way: an absolute SQLite path takes three slashes, not SQLAlchemy's four
+ * (`sqlite:////tmp/x.db` fails with "invalid uri authority: tmp"), PostgreSQL is `postgres://`.
+ */
+const fmlUri = (uri: string) =>
+  uri.replace(/^sqlite:\/\/\/\//, 'sqlite:///').replace(/^postgresql:\/\//, 'postgres://');
+/**
+ * MLflow 3.17 runs on SQLAlchemy 2.1, whose default PostgreSQL driver is psycopg (3); the venv has psycopg2-binary
+ * (as MLflow's docs ask), so name the driver (a plain `postgresql://` fails with "No module named 'psycopg'").
+ */
+const psycopg2Uri = (uri: string) => uri.replace(/^postgresql:\/\//, 'postgresql+psycopg2://');
 
 /** The Target of one peer on one backend, or undefined when the peer does not run on it. */
 export function peerTarget(install: PeerInstall, backend: BenchBackend): Target | undefined {
@@ -85,7 +94,7 @@ export function peerTarget(install: PeerInstall, backend: BenchBackend): Target 
             '--port',
             String(c.port),
             '--backend-store-uri',
-            c.storeUri,
+            psycopg2Uri(c.storeUri),
             '--artifacts-destination',
             c.artifactDir,
             '--workers',
