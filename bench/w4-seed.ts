@@ -13,6 +13,8 @@ const TEAMS = ['vision', 'nlp', 'rl'] as const;
 const T0 = 1_700_000_000_000;
 /** Runs per outer transaction while seeding. */
 const CHUNK = 1000;
+/** The seed of the data set's generator (rng from bench/lib/stats.ts). */
+export const W4_SEED = 42;
 
 export interface SeedResult {
   experimentId: string;
@@ -20,7 +22,23 @@ export interface SeedResult {
   ms: number;
 }
 
-function runData(i: number, r: () => number) {
+/** The name of the W4 run i (createRun adds it as the mlflow.runName tag: the 20th tag). */
+export const w4RunName = (i: number) => `sweep-${i}`;
+
+/** One W4 run's data, apart from its name: the 19 tags given to createRun, 50 params and 30 metrics at step 100. */
+export interface W4RunData {
+  startTime: number;
+  endTime: number;
+  tags: KeyValue[];
+  params: KeyValue[];
+  metrics: Metric[];
+}
+
+/**
+ * The data of run i. `r` is the data set's generator, rng(42), consumed in run order (run 0 first): seedW4 and
+ * seedW4Peer (bench/w4-peer-seed.ts) both call this for i = 0, 1, … so every server gets the same values.
+ */
+export function runData(i: number, r: () => number): W4RunData {
   const startTime = T0 + i * 1000;
   const tags: KeyValue[] = [
     { key: 'mlflow.user', value: 'bench' },
@@ -63,7 +81,7 @@ export async function seedW4(uri: string, runs: number, cwd: string): Promise<Se
   })) as SqlStore;
   try {
     const experimentId = await store.createExperiment({ name: 'w4-search' });
-    const r = rng(42);
+    const r = rng(W4_SEED);
     for (let base = 0; base < runs; base += CHUNK) {
       const n = Math.min(CHUNK, runs - base);
       const data = Array.from({ length: n }, (_, k) => runData(base + k, r));
@@ -74,7 +92,7 @@ export async function seedW4(uri: string, runs: number, cwd: string): Promise<Se
             experimentId,
             userId: 'bench',
             startTime: d.startTime,
-            runName: `sweep-${base + k}`,
+            runName: w4RunName(base + k),
             tags: d.tags,
           });
           const id = run.info.run_id;
