@@ -3,7 +3,7 @@
  * W6, W8 and W9, plus cold start / idle RSS (W10), on SQLite, PostgreSQL and MariaDB. The server under test is a
  * separate process; this process is the load generator and also runs the in-process floors.
  *
- *   npm run bench -- [--workload W1,W2,W3,W4,W5,W6,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]
+ *   npm run bench -- [--workload W1,W2,W3,W4,W5,W6,W7,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]
  *                    [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]
  */
 import fs from 'node:fs';
@@ -12,8 +12,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeCharts } from './chart.js';
 import { runIdle } from './idle.js';
-import { BACKENDS, type BenchBackend, serverVersion } from './lib/backends.js';
-import { MLTRACK, peersOn } from './lib/contenders.js';
+import { BACKENDS, type BenchBackend, type BenchDatabase, serverVersion } from './lib/backends.js';
+import { type Contender, MLTRACK, peersOn } from './lib/contenders.js';
 import { waitQuiet } from './lib/cpu.js';
 import { benchEnv } from './lib/env.js';
 import { PEER_NAMES, type PeerName, setupPeers } from './lib/peers.js';
@@ -25,8 +25,12 @@ import { runW1 } from './w1.js';
 import { runW2 } from './w2.js';
 import { runW3 } from './w3.js';
 import { prepareW4, runW4 } from './w4.js';
+import { PEER_SCHEMA, seedW4Peer } from './w4-peer-seed.js';
+import { runW4Peers } from './w4-peers.js';
 import { runW5, type W5Shape } from './w5.js';
 import { runW6, type W6Shape } from './w6.js';
+import { runW7 } from './w7.js';
+import { type W7Shape, w7Generator } from './w7-seed.js';
 import { runW8 } from './w8.js';
 import { runW9 } from './w9.js';
 import { runW12 } from './w12.js';
@@ -38,6 +42,7 @@ interface SizeSpec {
   /** W2: seconds of load (20 connections); W3: runs to create (8 clients). */
   w2Sec: number;
   w3Runs: number;
+  w7: W7Shape;
   /** W8: seconds of W2 alone, seconds mixed, and the W6 readers' series (runs × points). */
   w8: { w2Sec: number; w8Sec: number; w6Runs: number; w6Points: number };
   /** W12 (DynamoDB accounting): W1 points, W3 runs, W4 runs, W5 points. */
@@ -54,6 +59,7 @@ const SIZES: Record<string, SizeSpec> = {
     w9Models: 50,
     w2Sec: 3,
     w3Runs: 200,
+    w7: { experiments: 2, runs: 100, metrics: 30, params: 10, tags: 10 },
     w8: { w2Sec: 2, w8Sec: 3, w6Runs: 4, w6Points: 2000 },
     w12: { w1Points: 20_000, w3Runs: 50, w4Runs: 200, w5Points: 5000 },
     w5: {
@@ -71,6 +77,7 @@ const SIZES: Record<string, SizeSpec> = {
     w9Models: 1000,
     w2Sec: 30,
     w3Runs: 10_000,
+    w7: { experiments: 5, runs: 1500, metrics: 300, params: 50, tags: 20 },
     w8: { w2Sec: 30, w8Sec: 60, w6Runs: 10, w6Points: 20_000 },
     w12: { w1Points: 1_000_000, w3Runs: 10_000, w4Runs: 20_000, w5Points: 100_000 },
     w5: {
@@ -84,14 +91,14 @@ const SIZES: Record<string, SizeSpec> = {
   },
 };
 
-const WORKLOADS = ['idle', 'W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W8', 'W9', 'W12'] as const;
+const WORKLOADS = ['idle', 'W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'W9', 'W12'] as const;
 /** Workloads measured on SQLite only (they measure the embedded default). */
 const SQLITE_ONLY = new Set(['W9', 'W12']);
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: node dist/bench/cli.js [--workload W1,W2,W3,W4,W5,W6,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
+    'usage: node dist/bench/cli.js [--workload W1,W2,W3,W4,W5,W6,W7,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
       '       [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]\n' +
       '       [--iterations n] [--warmups n] [--wait-quiet sec] [--w12-runs n]\n' +
       '       [--peers mlflow,fasttrackml,mlflow-go|all|none] [--peer-sec n]\n',
@@ -163,7 +170,19 @@ async function main(): Promise<void> {
   for (const p of installs.values()) log(`peer ${p.name}: ${p.versions}`);
   /** How long a peer may take for a phase that mltrack runs to a fixed size (W1, W3). */
   const peerSec = Number(v['peer-sec'] ?? (v.size === 'smoke' ? 5 : 30));
+  const when = new Date().toISOString();
+  const outDir = path.resolve(v.out);
+  fs.mkdirSync(outDir, { recursive: true });
+  const outFile = path.join(outDir, `${when.replace(/[:.]/g, '-')}.json`);
+  /** The JSON is rewritten after every workload, so an interrupted run keeps what it measured. */
+  const flush = () => fs.writeFileSync(outFile, `${JSON.stringify(records, null, 2)}\n`);
   const records: BenchRecord[] = [];
+  const push = records.push.bind(records);
+  records.push = (...rows: BenchRecord[]) => {
+    const n = push(...rows);
+    flush();
+    return n;
+  };
   const quiet = async (what: string) => {
     const busy = await waitQuiet(waitSec);
     log(
@@ -211,11 +230,21 @@ async function main(): Promise<void> {
             peerMaxSec: peerSec,
           })),
         );
+      if (on('W7')) {
+        const shape = size.w7;
+        const seedPeer = async (c: Contender, db: BenchDatabase, ids: string[]) => {
+          for (const [e, id] of ids.entries())
+            await seedW4Peer(PEER_SCHEMA[c.name as PeerName], db, id, shape.runs, w7Generator(shape, e));
+        };
+        records.push(...(await runW7({ ...common, backend, contenders, shape, seedPeer })));
+      }
       if (on('W4') || on('W8')) {
         const w4 = { ...common, backend, runs: size.w4Runs };
         const data = await prepareW4(w4);
         try {
           if (on('W4')) records.push(...(await runW4(w4, data)));
+          if (on('W4') && peers.length > 0)
+            records.push(...(await runW4Peers({ ...w4, peers, iterations: Math.min(iterations, 5) })));
           if (on('W8'))
             records.push(...(await runW8({ ...common, backend, writers: 16, readers: 4, ...size.w8 }, data)));
         } finally {
@@ -238,11 +267,7 @@ async function main(): Promise<void> {
     else log(`kept ${workDir}`);
   }
 
-  const when = new Date().toISOString();
-  const outDir = path.resolve(v.out);
-  fs.mkdirSync(outDir, { recursive: true });
-  const outFile = path.join(outDir, `${when.replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(outFile, `${JSON.stringify(records, null, 2)}\n`);
+  flush();
 
   process.stdout.write(`\n${textTable(records)}\n\n`);
   for (const t of checkTargets(records)) {

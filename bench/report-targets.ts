@@ -195,6 +195,25 @@ function peerAndShapeTargets(records: BenchRecord[], backend: string, get: Get):
       actual: `${fmt(w3.throughput)} runs/s`,
       ok: w3.throughput === null ? null : w3.throughput >= 1500,
     });
+  const w7 = ['W7-experiments', 'W7-runs'].map(get).filter((r) => r !== undefined);
+  if (w7.length > 0) {
+    const p99 = Math.max(...w7.map((r) => r.p99 ?? 0));
+    out.push({
+      name: `${backend}: W7 UI page load p99 (slowest request)`,
+      target: '≤ 500 ms',
+      actual: `${fmt(p99, 1)} ms`,
+      ok: p99 <= 500,
+    });
+  }
+  const w7runs = get('W7-runs');
+  const resp = typeof w7runs?.extra.responseBytes === 'number' ? w7runs.extra.responseBytes : null;
+  if (resp !== null)
+    out.push({
+      name: `${backend}: W7 runs/search response for 100 runs`,
+      target: '≤ 5 MB',
+      actual: `${fmt(resp / 2 ** 20, 2)} MiB`,
+      ok: resp <= 5 * 2 ** 20,
+    });
   const idle = get('W10-idle');
   const start = typeof idle?.extra.startupMsMedian === 'number' ? idle.extra.startupMsMedian : null;
   if (backend === 'sqlite' && start !== null)

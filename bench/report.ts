@@ -173,6 +173,10 @@ export function markdownReport(
       (r) => r.workload === 'W2',
     ],
     ['W3 — run churn (create, one log-batch of 60 entities, finish; 8 clients)', (r) => r.workload === 'W3'],
+    [
+      'W7 — UI page load (experiments/search + runs/search of 100 wide runs)',
+      (r) => r.workload.startsWith('W7'),
+    ],
     ['W4 — search_runs at scale', (r) => r.workload.startsWith('W4')],
     [
       'W8 — mixed read/write (16 writers doing W2; then the same with 4 readers looping W4b and W6)',

@@ -134,9 +134,8 @@ interface SeedContext {
 type Rows = Record<string, Cell[][]>;
 
 /** Appends run i's rows to `out`, table by table, as the peer's own create/log-batch/update code writes them. */
-function addRun(schema: PeerSchema, c: SeedContext, i: number, d: W4RunData, out: Rows): void {
+function addRun(schema: PeerSchema, c: SeedContext, i: number, name: string, d: W4RunData, out: Rows): void {
   const id = randomUUID().replaceAll('-', '');
-  const name = w4RunName(i);
   // MLflow's create_run appends the run_name as the mlflow.runName tag; FastTrackML's does not (it keeps the name
   // in runs.name only), but stores the tag when the client sends it, as mlflow.start_run(run_name=…) does. Its
   // tags.mlflow.runName filters read the tags table, so the tag is there for both (20 tags, as for mltrack).
@@ -314,6 +313,15 @@ async function seedContext(schema: PeerSchema, w: Writer, experimentId: string, 
   return c;
 }
 
+/** A data set's runs: names and data of run i, from rng(seed) consumed in run order (W4's by default; W7 has its own). */
+export interface RunGenerator {
+  seed: number;
+  name(i: number): string;
+  data(i: number, r: () => number): W4RunData;
+}
+
+export const W4_GENERATOR: RunGenerator = { seed: W4_SEED, name: w4RunName, data: runData };
+
 /**
  * Writes the W4 data set (the same runs, values and names as seedW4: runData with rng(W4_SEED) consumed in run
  * order) into a peer's own schema on `db`, in one transaction. Each run: 50 params, 20 tags (the 19 of
@@ -331,6 +339,7 @@ export async function seedW4Peer(
   db: BenchDatabase,
   experimentId: string,
   runs: number,
+  gen: RunGenerator = W4_GENERATOR,
 ): Promise<{ ms: number }> {
   const t0 = performance.now();
   let w: Writer;
@@ -340,12 +349,13 @@ export async function seedW4Peer(
   try {
     const c = await seedContext(schema, w, experimentId, db.backend === 'postgres');
     const tables = TABLES[schema];
-    const r = rng(W4_SEED);
+    const r = rng(gen.seed);
     await w.begin();
     try {
       for (let base = 0; base < runs; base += CHUNK) {
         const rows: Rows = Object.fromEntries(Object.keys(tables).map((t) => [t, []]));
-        for (let i = base; i < Math.min(runs, base + CHUNK); i++) addRun(schema, c, i, runData(i, r), rows);
+        for (let i = base; i < Math.min(runs, base + CHUNK); i++)
+          addRun(schema, c, i, gen.name(i), gen.data(i, r), rows);
         for (const [table, cols] of Object.entries(tables)) await w.insert(table, cols, rows[table]!);
       }
       await w.commit();
