@@ -1,9 +1,12 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { m0001 } from '../src/store/sql/migrations/0001-initial.js';
-import { CpuMeter, type CpuShare } from './lib/cpu.js';
+import { CpuMeter, type CpuShare, cpuExtra } from './lib/cpu.js';
+import type { BenchEnv } from './lib/env.js';
 import { forSeconds } from './lib/load.js';
-import { type LatencySummary, summarize } from './lib/stats.js';
+import { type BenchRecord, makeRecord } from './lib/record.js';
+import { type LatencySummary, round, summarize } from './lib/stats.js';
 
 export interface CommitFloorResult {
   ops: number;
@@ -91,4 +94,42 @@ export async function commitFloor(o: {
     if (walFd !== undefined) fs.closeSync(walFd);
     db.close();
   }
+}
+
+/** The floor row of W2/W3 (SQLite): `txRows` transactions per operation from `clients` loops for `sec` seconds. */
+export async function commitFloorRecord(o: {
+  workload: string;
+  unit: string;
+  clients: number;
+  sec: number;
+  txRows: number[];
+  size: string;
+  workDir: string;
+  env: BenchEnv;
+  log: (msg: string) => void;
+}): Promise<BenchRecord> {
+  const f = await commitFloor({
+    dbFile: path.join(o.workDir, `${o.workload.toLowerCase()}-floor.db`),
+    clients: o.clients,
+    sec: o.sec,
+    txRows: o.txRows,
+  });
+  o.log(
+    `${o.workload} floor:sqlite-durable-commit: ${round(f.opsPerSec)} ops/s, fdatasync p50 ${f.fsyncP50Ms.toFixed(2)} ms`,
+  );
+  return makeRecord(o.env, o.size, {
+    workload: o.workload,
+    backend: 'sqlite',
+    server: 'floor:sqlite-durable-commit',
+    throughput: round(f.opsPerSec),
+    throughputUnit: o.unit,
+    p50: round(f.latency.p50, 2),
+    p95: round(f.latency.p95, 2),
+    p99: round(f.latency.p99, 2),
+    extra: {
+      query: `${o.clients} loops, ${o.txRows.length} transaction(s) per operation (${o.txRows.join(', ')} rows), each acknowledged after a group fdatasync of the WAL`,
+      fsyncP50Ms: round(f.fsyncP50Ms, 2),
+      ...cpuExtra(f.cpu),
+    },
+  });
 }

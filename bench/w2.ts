@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { commitFloor } from './commit-floor.js';
+import { commitFloorRecord } from './commit-floor.js';
 import type { BenchBackend } from './lib/backends.js';
 import { type Contender, contenderExtra, onFreshServer } from './lib/contenders.js';
 import { CpuMeter, cpuExtra } from './lib/cpu.js';
@@ -114,30 +114,14 @@ export async function runW2(o: W2Options): Promise<BenchRecord[]> {
   }
   if (o.backend === 'sqlite') {
     await o.quiet('W2 floor');
-    const f = await commitFloor({
-      dbFile: path.join(o.workDir, 'w2-floor.db'),
-      clients: o.connections,
-      sec: o.sec,
-      txRows: [10],
-    });
-    o.log(
-      `W2 floor:sqlite-durable-commit: ${round(f.opsPerSec)} ops/s, fdatasync p50 ${f.fsyncP50Ms.toFixed(2)} ms`,
-    );
     out.push(
-      makeRecord(o.env, o.size, {
+      await commitFloorRecord({
+        ...o,
         workload: 'W2',
-        backend: o.backend,
-        server: 'floor:sqlite-durable-commit',
-        throughput: round(f.opsPerSec),
-        throughputUnit: 'req/s',
-        p50: round(f.latency.p50, 2),
-        p95: round(f.latency.p95, 2),
-        p99: round(f.latency.p99, 2),
-        extra: {
-          query: `${o.connections} loops, one transaction of 10 rows per operation, each acknowledged after a group fdatasync of the WAL`,
-          fsyncP50Ms: round(f.fsyncP50Ms, 2),
-          ...cpuExtra(f.cpu),
-        },
+        unit: 'req/s',
+        clients: o.connections,
+        sec: o.sec,
+        txRows: [10],
       }),
     );
   }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { commitFloor } from './commit-floor.js';
+import { commitFloorRecord } from './commit-floor.js';
 import type { BenchBackend } from './lib/backends.js';
 import { type Contender, contenderExtra, onFreshServer } from './lib/contenders.js';
 import { CpuMeter, cpuExtra } from './lib/cpu.js';
@@ -167,30 +167,14 @@ export async function runW3(o: W3Options): Promise<BenchRecord[]> {
   }
   if (o.backend === 'sqlite') {
     await o.quiet('W3 floor');
-    const f = await commitFloor({
-      dbFile: path.join(o.workDir, 'w3-floor.db'),
-      clients: o.clients,
-      sec: Math.min(o.peerMaxSec, 10),
-      txRows: [1, 60, 1],
-    });
-    o.log(
-      `W3 floor:sqlite-durable-commit: ${round(f.opsPerSec)} ops/s, fdatasync p50 ${f.fsyncP50Ms.toFixed(2)} ms`,
-    );
     out.push(
-      makeRecord(o.env, o.size, {
+      await commitFloorRecord({
+        ...o,
         workload: 'W3',
-        backend: o.backend,
-        server: 'floor:sqlite-durable-commit',
-        throughput: round(f.opsPerSec),
-        throughputUnit: 'runs/s',
-        p50: round(f.latency.p50, 2),
-        p95: round(f.latency.p95, 2),
-        p99: round(f.latency.p99, 2),
-        extra: {
-          query: `${o.clients} loops, three transactions per run (1, 60 and 1 rows), as create, log-batch and update, each acknowledged after a group fdatasync of the WAL`,
-          fsyncP50Ms: round(f.fsyncP50Ms, 2),
-          ...cpuExtra(f.cpu),
-        },
+        unit: 'runs/s',
+        clients: o.clients,
+        sec: Math.min(o.peerMaxSec, 10),
+        txRows: [1, 60, 1],
       }),
     );
   }

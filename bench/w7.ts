@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { BenchBackend } from './lib/backends.js';
+import type { BenchBackend, BenchDatabase } from './lib/backends.js';
 import { type Contender, contenderExtra, onFreshServer } from './lib/contenders.js';
 import { CpuMeter, cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
@@ -25,11 +25,7 @@ export interface W7Options {
   log: (msg: string) => void;
   quiet: (what: string) => Promise<void>;
   /** Seeds a peer's database with the same data (its own schema); undefined: peers are left out of W7. */
-  seedPeer?: (
-    c: Contender,
-    db: Parameters<Parameters<typeof onFreshServer>[3]>[1],
-    experimentIds: string[],
-  ) => Promise<void>;
+  seedPeer?: (c: Contender, db: BenchDatabase, experimentIds: string[]) => Promise<void>;
 }
 
 /** Times `iters` sequential requests after `warmups`; returns latencies, the answer's size and its item count. */

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { type BenchBackend, pgClient } from './backends.js';
-import { REPO_ROOT, type Target } from './targets.js';
+import { REPO_ROOT, type Target, type TargetContext } from './targets.js';
 
 /**
  * The side-by-side peers of benchmarks.md §6.0, installed from PyPI by scripts/bench/setup-peers.sh (one venv
@@ -97,10 +97,29 @@ async function allowMlflowGoLogBatch(storeUri: string): Promise<void> {
   }
 }
 
+/** `mlflow server`'s options, shared by MLflow and mlflow-go (whose CLI is MLflow's plus `--go-opts`). */
+const mlflowServerArgs = (c: TargetContext, storeUri: string) => [
+  'server',
+  '--host',
+  '127.0.0.1',
+  '--port',
+  String(c.port),
+  '--backend-store-uri',
+  storeUri,
+  '--artifacts-destination',
+  c.artifactDir,
+  '--workers',
+  String(MLFLOW_WORKERS),
+];
+
 /** The Target of one peer on one backend, or undefined when the peer does not run on it. */
 export function peerTarget(install: PeerInstall, backend: BenchBackend): Target | undefined {
   if (!PEER_BACKENDS[install.name].includes(backend)) return undefined;
-  const bin = path.dirname(install.exe);
+  // the venv's bin first: mlflow-go starts the Python `mlflow server` it proxies to from PATH
+  const env = {
+    PATH: `${path.dirname(install.exe)}:${process.env.PATH ?? ''}`,
+    MLFLOW_LOGGING_LEVEL: 'WARNING',
+  };
   switch (install.name) {
     case 'mlflow':
       return {
@@ -110,21 +129,9 @@ export function peerTarget(install: PeerInstall, backend: BenchBackend): Target 
         startTimeoutMs: 180_000,
         command: (c) => ({
           cmd: install.exe,
-          args: [
-            'server',
-            '--host',
-            '127.0.0.1',
-            '--port',
-            String(c.port),
-            '--backend-store-uri',
-            // SQLAlchemy 2.1 maps plain postgresql:// to psycopg 3; the venv has psycopg2 (as MLflow documents)
-            c.storeUri.replace(/^postgresql:\/\//, 'postgresql+psycopg2://'),
-            '--artifacts-destination',
-            c.artifactDir,
-            '--workers',
-            String(MLFLOW_WORKERS),
-          ],
-          env: { PATH: `${bin}:${process.env.PATH ?? ''}`, MLFLOW_LOGGING_LEVEL: 'WARNING' },
+          // SQLAlchemy 2.1 maps plain postgresql:// to psycopg 3; the venv has psycopg2 (as MLflow documents)
+          args: mlflowServerArgs(c, c.storeUri.replace(/^postgresql:\/\//, 'postgresql+psycopg2://')),
+          env,
         }),
       };
     case 'fasttrackml':
@@ -157,24 +164,9 @@ export function peerTarget(install: PeerInstall, backend: BenchBackend): Target 
         afterStart: (c) => allowMlflowGoLogBatch(c.storeUri),
         command: (c) => ({
           cmd: install.exe,
-          args: [
-            'server',
-            '--host',
-            '127.0.0.1',
-            '--port',
-            String(c.port),
-            '--backend-store-uri',
-            c.storeUri,
-            '--artifacts-destination',
-            c.artifactDir,
-            '--workers',
-            String(MLFLOW_WORKERS),
-            // per-request INFO lines cost the Go server real time; its own benchmark ran with logging lowered
-            '--go-opts',
-            'log_level=error',
-          ],
-          // it starts the Python `mlflow server` it proxies to from PATH
-          env: { PATH: `${bin}:${process.env.PATH ?? ''}`, MLFLOW_LOGGING_LEVEL: 'WARNING' },
+          // per-request INFO lines cost the Go server real time; its own benchmark ran with logging lowered
+          args: [...mlflowServerArgs(c, c.storeUri), '--go-opts', 'log_level=error'],
+          env,
         }),
       };
   }
