@@ -4,7 +4,7 @@
  * separate process; this process is the load generator and also runs the in-process floors.
  *
  *   npm run bench -- [--workload W1,W2,W3,W4,W5,W6,W7,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]
- *                    [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]
+ *                    [--size smoke|S|L] [--out dir] [--report [--report-file path]] [--keep]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,75 +21,20 @@ import type { BenchRecord } from './lib/record.js';
 import { REPO_ROOT } from './lib/targets.js';
 import { markdownReport, textTable } from './report.js';
 import { checkTargets } from './report-targets.js';
+import { SIZES } from './sizes.js';
 import { runW1 } from './w1.js';
 import { runW2 } from './w2.js';
 import { runW3 } from './w3.js';
 import { prepareW4, runW4 } from './w4.js';
 import { PEER_SCHEMA, seedW4Peer } from './w4-peer-seed.js';
 import { runW4Peers } from './w4-peers.js';
-import { runW5, type W5Shape } from './w5.js';
-import { runW6, type W6Shape } from './w6.js';
+import { runW5 } from './w5.js';
+import { runW6 } from './w6.js';
 import { runW7 } from './w7.js';
-import { type W7Shape, w7Generator } from './w7-seed.js';
+import { w7Generator } from './w7-seed.js';
 import { runW8 } from './w8.js';
 import { runW9 } from './w9.js';
 import { runW12 } from './w12.js';
-
-interface SizeSpec {
-  w1Points: number;
-  w4Runs: number;
-  w9Models: number;
-  /** W2: seconds of load (20 connections); W3: runs to create (8 clients). */
-  w2Sec: number;
-  w3Runs: number;
-  w7: W7Shape;
-  /** W8: seconds of W2 alone, seconds mixed, and the W6 readers' series (runs × points). */
-  w8: { w2Sec: number; w8Sec: number; w6Runs: number; w6Points: number };
-  /** W12 (DynamoDB accounting): W1 points, W3 runs, W4 runs, W5 points. */
-  w12: { w1Points: number; w3Runs: number; w4Runs: number; w5Points: number };
-  /** W5 / W6 series, and the smaller ones MLflow gets (it ingests ~1–3k points/s over HTTP here). */
-  w5: { shape: W5Shape; slow: W5Shape };
-  w6: { shape: W6Shape; slow: W6Shape };
-}
-
-const SIZES: Record<string, SizeSpec> = {
-  smoke: {
-    w1Points: 20_000,
-    w4Runs: 500,
-    w9Models: 50,
-    w2Sec: 3,
-    w3Runs: 200,
-    w7: { experiments: 2, runs: 100, metrics: 30, params: 10, tags: 10 },
-    w8: { w2Sec: 2, w8Sec: 3, w6Runs: 4, w6Points: 2000 },
-    w12: { w1Points: 20_000, w3Runs: 50, w4Runs: 200, w5Points: 5000 },
-    w5: {
-      shape: { longPoints: 30_000, keys: 4, keyPoints: 2000 },
-      slow: { longPoints: 26_000, keys: 4, keyPoints: 500 },
-    },
-    w6: {
-      shape: { runs: 4, shortPoints: 1000, longPoints: 10_000 },
-      slow: { runs: 2, shortPoints: 500, longPoints: 5000 },
-    },
-  },
-  S: {
-    w1Points: 1_000_000,
-    w4Runs: 20_000,
-    w9Models: 1000,
-    w2Sec: 30,
-    w3Runs: 10_000,
-    w7: { experiments: 5, runs: 1500, metrics: 300, params: 50, tags: 20 },
-    w8: { w2Sec: 30, w8Sec: 60, w6Runs: 10, w6Points: 20_000 },
-    w12: { w1Points: 1_000_000, w3Runs: 10_000, w4Runs: 20_000, w5Points: 100_000 },
-    w5: {
-      shape: { longPoints: 100_000, keys: 20, keyPoints: 10_000 },
-      slow: { longPoints: 30_000, keys: 20, keyPoints: 1000 },
-    },
-    w6: {
-      shape: { runs: 20, shortPoints: 10_000, longPoints: 100_000 },
-      slow: { runs: 5, shortPoints: 1000, longPoints: 10_000 },
-    },
-  },
-};
 
 const WORKLOADS = ['idle', 'W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'W9', 'W12'] as const;
 /** Workloads measured on SQLite only (they measure the embedded default). */
@@ -99,7 +44,7 @@ function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
     'usage: node dist/bench/cli.js [--workload W1,W2,W3,W4,W5,W6,W7,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
-      '       [--size S|smoke] [--out dir] [--report [--report-file path]] [--keep]\n' +
+      '       [--size smoke|S|L] [--out dir] [--report [--report-file path]] [--keep]\n' +
       '       [--iterations n] [--warmups n] [--wait-quiet sec] [--w12-runs n]\n' +
       '       [--peers mlflow,fasttrackml,mlflow-go|all|none] [--peer-sec n]\n',
   );
@@ -136,7 +81,7 @@ async function main(): Promise<void> {
   const v = args.values;
   if (v.help) usage();
   const size = SIZES[v.size];
-  if (size === undefined) usage(`unknown size '${v.size}' (S or smoke)`);
+  if (size === undefined) usage(`unknown size '${v.size}' (smoke, S or L)`);
   const wanted = v.workload.toLowerCase() === 'all' ? [...WORKLOADS] : v.workload.split(',');
   for (const w of wanted)
     if (!WORKLOADS.some((x) => x.toLowerCase() === w.toLowerCase())) usage(`unknown workload '${w}'`);
