@@ -53,7 +53,7 @@ export async function runW2(o: W2Options): Promise<BenchRecord[]> {
           const sampler = new RssSampler(server.pid, 100);
           const meter = new CpuMeter([server.pid]);
           const wallMs = await forSeconds(o.sec, o.connections, async (i) => {
-            const r = await client.request('POST', `${API}/runs/log-batch`, w2Body(runId, rngs[i]!), true);
+            const r = await client.request('POST', `${API}/runs/log-batch`, w2Body(runId, rngs[i]!, i), true);
             t.add(r);
             if (r.status === 200) acknowledged += 10;
           });

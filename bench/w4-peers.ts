@@ -104,6 +104,7 @@ export async function runW4Peers(o: {
           const lp = latencyOf(p.pageLat);
           const pass = median(p.passMs);
           o.log(`W4c ${c.name}: ${p.pages} pages, ${p.runs} runs, pass ${(pass / 1000).toFixed(2)} s`);
+          if (p.runs !== o.runs) o.log(`W4c ${c.name}: WARNING paging returned ${p.runs} of ${o.runs} runs`);
           out.push(
             rec({
               workload: 'W4c',
@@ -118,6 +119,7 @@ export async function runW4Peers(o: {
                 passes: 1,
                 pages: p.pages,
                 runsReturned: p.runs,
+                returned: p.runs === o.runs ? null : `PAGING STOPPED EARLY: ${p.runs} of ${o.runs} runs`,
                 totalMsMedian: ms(pass),
                 ...contenderExtra(c),
                 ...cpuExtra(pcpu),

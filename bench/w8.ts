@@ -80,8 +80,8 @@ export async function runW8(o: W8Options & { backend: string }, data: W4Data): P
     o.log(`W8: set up ${o.w6Runs} series × ${o.w6Points} points; metrics rows ${pointsBefore}`);
 
     const acknowledged = { points: 0 };
-    const writer = (t: Tally, r: () => number) => async () => {
-      const res = await client.request('POST', `${API}/runs/log-batch`, w2Body(writerRun, r), true);
+    const writer = (t: Tally, r: () => number, i: number) => async () => {
+      const res = await client.request('POST', `${API}/runs/log-batch`, w2Body(writerRun, r, i), true);
       t.add(res);
       if (res.status === 200) acknowledged.points += 10;
     };
@@ -104,7 +104,7 @@ export async function runW8(o: W8Options & { backend: string }, data: W4Data): P
         w6Runs.map((id) => `run_ids=${id}`).join('&');
       const meter = new CpuMeter([server.pid]);
       const t0 = performance.now();
-      const loops: Promise<number>[] = [forSeconds(sec, o.writers, (i) => writer(writes, rngs[i]!)())];
+      const loops: Promise<number>[] = [forSeconds(sec, o.writers, (i) => writer(writes, rngs[i]!, i)())];
       if (withReaders) {
         loops.push(
           forSeconds(sec, o.readers, async (i) => {

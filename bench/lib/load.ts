@@ -35,12 +35,18 @@ export async function forSeconds(
   return performance.now() - t0;
 }
 
-/** W2's request (mlflow-go's k6 shape): a log-batch of 10 metrics at step 0 on one shared run. */
-export function w2Body(runId: string, r: () => number): string {
+/**
+ * W2's request (mlflow-go's k6 shape): a log-batch of 10 metrics at step 0 on one shared run, from writer `writer`.
+ * The value's integer part is the writer's index: two writers' rng streams can yield the same value for the same
+ * key in the same millisecond (mulberry32 with neighbouring seeds repeats outputs at equal positions), and an
+ * identical (key, step, timestamp, value) point is, by MLflow's rule, the same point, stored once — which a
+ * stored-versus-acknowledged check would misread as a lost point.
+ */
+export function w2Body(runId: string, r: () => number, writer: number): string {
   const ts = Date.now();
   const metrics = Array.from({ length: 10 }, (_, k) => ({
     key: `w2_metric_${k}`,
-    value: r(),
+    value: writer + r(),
     timestamp: ts,
     step: 0,
   }));
