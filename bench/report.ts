@@ -1,9 +1,10 @@
 import type { BenchEnv } from './lib/env.js';
 import { bytes, fmt, mb } from './lib/format.js';
+import { PEER_NAMES } from './lib/peers.js';
 import type { BenchRecord } from './lib/record.js';
 import { checkTargets } from './report-targets.js';
 
-const PEERS = new Set(['mlflow', 'fasttrackml', 'mlflow-go']);
+const PEERS = new Set<string>(PEER_NAMES);
 /** Throughput workloads: higher is better (the rest compare p50 latencies). */
 const byThroughput = (w: string) => /^W[123]$/.test(w);
 

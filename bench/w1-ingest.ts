@@ -1,8 +1,8 @@
 import { fileSize } from './lib/backends.js';
-import { CpuMeter, type CpuShare } from './lib/cpu.js';
+import { CpuMeter, type CpuShare, cpuExtra } from './lib/cpu.js';
 import { HttpClient } from './lib/http-client.js';
 import { memOf, RssSampler } from './lib/proc.js';
-import { type LatencySummary, median, summarize } from './lib/stats.js';
+import { type LatencySummary, median, round, summarize } from './lib/stats.js';
 import type { RunningTarget } from './lib/targets.js';
 import { batchBody, W1_BATCH, type W1Plan } from './w1-data.js';
 
@@ -92,4 +92,32 @@ export async function ingest(
   } finally {
     client.close();
   }
+}
+
+/**
+ * The fields a W1 row shares, whoever served it (mltrack or a peer): points/s, request latencies, server memory,
+ * errors, and the extras every W1 row carries. `rows` is the metrics table's count after the run.
+ */
+export function ingestRowFields(m: IngestResult, clients: number, dbBytes: number, rows: number) {
+  return {
+    workload: 'W1',
+    throughput: Math.round(m.pointsPerSec),
+    throughputUnit: 'points/s',
+    p50: round(m.latency.p50, 2),
+    p95: round(m.latency.p95, 2),
+    p99: round(m.latency.p99, 2),
+    rssPeakMB: round(m.rssPeakMB),
+    rssSteadyMB: round(m.rssSteadyMB),
+    dbBytes,
+    errors: m.errors,
+    extra: {
+      points: m.points,
+      requests: m.requests,
+      clients,
+      wallSec: round(m.wallMs / 1000, 2),
+      reqPerSec: round(m.reqPerSec),
+      bytesPerPoint: rows > 0 ? round(dbBytes / rows) : null,
+      ...cpuExtra(m.cpu),
+    },
+  };
 }

@@ -1,12 +1,10 @@
 import path from 'node:path';
 import type { BenchBackend } from './lib/backends.js';
 import { type Contender, contenderExtra, onFreshServer } from './lib/contenders.js';
-import { cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { type BenchRecord, makeRecord } from './lib/record.js';
-import { round } from './lib/stats.js';
-import type { W1Plan } from './w1-data.js';
-import { ingest } from './w1-ingest.js';
+import { W1_BATCH, type W1Plan } from './w1-data.js';
+import { ingest, ingestRowFields } from './w1-ingest.js';
 
 /**
  * W1 against each peer on the backend: the same plan, bodies, client and connections as mltrack, each peer on a
@@ -40,33 +38,19 @@ export async function runW1Peers(o: {
         `${capped ? ` (stopped after ${o.maxSec} s: ${m.points} of ${o.plan.points} points)` : ''}` +
         `${m.firstError ? `; first error: ${m.firstError}` : ''}`,
     );
-    if (settled.rows !== m.points - m.errors * 1000)
+    if (settled.rows !== m.points - m.errors * W1_BATCH)
       o.log(`W1 ${c.name}: WARNING metrics table has ${settled.rows} rows, ${m.points} points were sent`);
+    const row = ingestRowFields(m, o.plan.clients, settled.dbBytes, settled.rows);
     out.push(
       makeRecord(o.env, o.size, {
-        workload: 'W1',
+        ...row,
         backend: o.backend,
         server: c.name,
-        throughput: Math.round(m.pointsPerSec),
-        throughputUnit: 'points/s',
-        p50: round(m.latency.p50, 2),
-        p95: round(m.latency.p95, 2),
-        p99: round(m.latency.p99, 2),
-        rssPeakMB: round(m.rssPeakMB),
-        rssSteadyMB: round(m.rssSteadyMB),
-        dbBytes: settled.dbBytes,
-        errors: m.errors,
         extra: {
-          points: m.points,
-          requests: m.requests,
-          clients: o.plan.clients,
-          wallSec: round(m.wallMs / 1000, 2),
-          reqPerSec: round(m.reqPerSec),
+          ...row.extra,
           metricRows: settled.rows,
-          bytesPerPoint: settled.rows > 0 ? round(settled.dbBytes / settled.rows) : null,
           stoppedAfterSec: capped ? o.maxSec : null,
           ...contenderExtra(c),
-          ...cpuExtra(m.cpu),
         },
       }),
     );

@@ -9,7 +9,7 @@ import { mltrackTarget, noopTarget, startTarget } from './lib/targets.js';
 import { W1_BATCH, type W1Plan, w1Plan } from './w1-data.js';
 import { sqliteFloor } from './w1-floor.js';
 import { type ServerFloorResult, serverFloors } from './w1-floor-server.js';
-import { type IngestResult, ingest } from './w1-ingest.js';
+import { type IngestResult, ingest, ingestRowFields } from './w1-ingest.js';
 import { runW1Peers } from './w1-peers.js';
 
 export interface W1Options {
@@ -89,32 +89,17 @@ export async function runW1(o: W1Options): Promise<BenchRecord[]> {
   const best = Math.max(...floors.map((f) => f.rowsPerSec));
   const full = floors.find((f) => f.name.endsWith('+latest'));
 
+  const row = ingestRowFields(m, plan.clients, settled.dbBytes, settled.metricRows);
   return [
-    ...peerRows.map((p) => {
-      p.extra.mltrackVsThis = p.throughput ? round(m.pointsPerSec / p.throughput, 1) : null;
-      return p;
-    }),
+    ...peerRows,
     rec({
-      workload: 'W1',
+      ...row,
       backend: o.backend,
       server: 'mltrack',
-      throughput: Math.round(m.pointsPerSec),
-      throughputUnit: 'points/s',
-      ...latencyFields(m),
-      rssPeakMB: round(m.rssPeakMB),
-      rssSteadyMB: round(m.rssSteadyMB),
-      dbBytes: settled.dbBytes,
-      errors: m.errors,
       extra: {
-        points: m.points,
-        requests: m.requests,
-        clients: plan.clients,
-        wallSec: round(m.wallMs / 1000, 2),
-        reqPerSec: round(m.reqPerSec),
-        bytesPerPoint: round(settled.dbBytes / settled.metricRows),
+        ...row.extra,
         dbBytesLiveWithWal: m.dbBytesLive ?? null,
         startupMs: round(startupMs),
-        ...cpuExtra(m.cpu),
         vsBestFloor: round(m.pointsPerSec / best, 3),
         vsFloorWithLatest: full === undefined ? null : round(m.pointsPerSec / full.rowsPerSec, 3),
         vsHttpFloor: round(m.pointsPerSec / n.pointsPerSec, 3),
