@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -11,7 +12,7 @@ import { WebhookService } from '../webhooks/service.js';
 import { errorBody, httpStatus } from './errors.js';
 import { parseJsonBody } from './json-body.js';
 import { type Fields, RAW_BODY } from './request-fields.js';
-import { type AppDeps, type JsonRoute, RawJson } from './route.js';
+import { type AppDeps, type JsonRoute, JsonStream, RawJson } from './route.js';
 import { registerArtifactRoutes } from './routes/artifacts.js';
 import { routeTable } from './routes/index.js';
 import { installSecurity } from './security.js';
@@ -116,6 +117,9 @@ function mountJsonRoute(
     const fields = requestFields(request);
     const result = await route.handler(fields, { ...deps, webhooks, request, reply });
     if (reply.sent) return reply;
+    if (result instanceof JsonStream) {
+      return reply.type('application/json').send(Readable.from(result.chunks, { objectMode: false }));
+    }
     const body = result instanceof RawJson ? result.json : JSON.stringify(result ?? {});
     return reply.type('application/json').send(body);
   };

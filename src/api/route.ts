@@ -27,6 +27,15 @@ export class RawJson {
   constructor(readonly json: string | Buffer) {}
 }
 
+/**
+ * A handler result written as it is produced: `chunks` are consecutive pieces of one JSON document. Anything that
+ * can fail for the client's fault must fail before the result is returned (the status is sent with the first piece);
+ * a failure mid-stream can only cut the response short.
+ */
+export class JsonStream {
+  constructor(readonly chunks: AsyncIterable<string>) {}
+}
+
 export interface JsonRoute {
   readonly method: HttpMethod;
   readonly path: string;

@@ -83,6 +83,9 @@ export interface RunStore {
   ): Promise<{ experiment_id: string; name: string; digest: string; context?: string }[]>;
 }
 
+/** Points per chunk of streamMetricHistory: about 300 KB of JSON, small enough to keep a stream's memory flat. */
+export const HISTORY_CHUNK_ROWS = 1000;
+
 export interface MetricStore {
   /** maxResults undefined means everything. Ordered by timestamp, step, value. */
   getMetricHistory(
@@ -90,6 +93,11 @@ export interface MetricStore {
     key: string,
     page: { maxResults?: number; pageToken?: string },
   ): Promise<SearchResult<Metric>>;
+  /**
+   * The whole series in getMetricHistory's order, in chunks, for responses written as they are read (memory stays
+   * bounded by a chunk on the SQL stores). An unknown run fails here, before the first chunk.
+   */
+  streamMetricHistory(runId: string, key: string): Promise<AsyncIterable<Metric[]>>;
   getMetricHistoryBulk(runIds: string[], key: string, maxResults: number): Promise<Metric[]>;
   getMetricHistoryBulkInterval(q: {
     runIds: string[];

@@ -95,6 +95,28 @@ describe('log-metric and get-history', () => {
     expect(none.metrics ?? []).toEqual([]);
   });
 
+  it('streams a whole long series (no max_results) as the same JSON as its pages', async () => {
+    const id = (await createRun(srv.api)).info.run_id;
+    const n = 12_345;
+    for (let i = 0; i < n; i += 1000) {
+      const metrics = Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
+        key: 'long',
+        value: i + j === 77 ? 'NaN' : (i + j) / 7,
+        timestamp: 1_700_000_000_000 + ((i + j) % 5000),
+        step: i + j,
+      }));
+      ok(await srv.api.post('/runs/log-batch', { run_id: id, metrics }));
+    }
+    const whole = await srv.api.get('/metrics/get-history', { run_id: id, metric_key: 'long' });
+    const paged = ok<MetricsBody>(
+      await srv.api.get('/metrics/get-history', { run_id: id, metric_key: 'long', max_results: 25000 }),
+    );
+    expect(paged.metrics).toHaveLength(n);
+    expect(ok<MetricsBody>(whole)).toEqual(paged);
+    expect(whole.text).toBe(JSON.stringify(paged));
+    expect(whole.text).toContain('"value":"NaN"');
+  });
+
   it('validates get-history requests', async () => {
     const id = (await createRun(srv.api)).info.run_id;
     const get = (q: Record<string, string | number>) => srv.api.get('/metrics/get-history', q);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrackingStore } from '../../src/store/types.js';
 import { experimentCases } from './cases/experiments.js';
 import { loggedModelCases } from './cases/logged-models.js';
+import { metricStreamCases } from './cases/metric-stream.js';
 import { metricCases } from './cases/metrics.js';
 import { raceCases } from './cases/races.js';
 import { readAfterWriteCases } from './cases/read-after-write.js';
@@ -43,6 +44,7 @@ const GROUPS: readonly [string, CaseGroup][] = [
   ['experiments', experimentCases],
   ['runs', runCases],
   ['metrics', metricCases],
+  ['metric stream', metricStreamCases],
   ['search runs', searchRunCases],
   ['search experiments', searchExperimentCases],
   ['logged models', loggedModelCases],

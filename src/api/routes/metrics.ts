@@ -1,9 +1,27 @@
+import { setImmediate } from 'node:timers/promises';
+import type { Metric } from '../../domain/entities/metric.js';
 import { invalidParam } from '../../domain/errors.js';
 import { limits } from '../../domain/limits.js';
 import { maxResults, runIdOf } from '../inputs.js';
 import { optInt, optString, reqString, strList } from '../request-fields.js';
-import type { JsonRoute } from '../route.js';
+import { type JsonRoute, JsonStream } from '../route.js';
 import { wireMetrics } from '../wire-json.js';
+
+/**
+ * `{"metrics":[...]}` written chunk by chunk (the same bytes as JSON.stringify of the whole response), yielding
+ * to other requests between chunks.
+ */
+async function* metricsDocument(chunks: AsyncIterable<Metric[]>): AsyncIterable<string> {
+  let sep = '{"metrics":[';
+  for await (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    const json = JSON.stringify(wireMetrics(chunk));
+    yield sep + json.slice(1, -1);
+    sep = ',';
+    await setImmediate();
+  }
+  yield sep === ',' ? ']}' : '{"metrics":[]}';
+}
 
 const SEE_DOCS = ' See the API docs for more information about request parameters.';
 export const metricRoutes: JsonRoute[] = [
@@ -21,6 +39,9 @@ export const metricRoutes: JsonRoute[] = [
       if (max !== undefined && max > 0) page.maxResults = max;
       const token = optString(f, 'page_token');
       if (token) page.pageToken = token;
+      if (page.maxResults === undefined && page.pageToken === undefined) {
+        return new JsonStream(metricsDocument(await store.streamMetricHistory(runId, key)));
+      }
       const res = await store.getMetricHistory(runId, key, page);
       const out: { metrics: unknown[]; next_page_token?: string } = { metrics: wireMetrics(res.items) };
       if (res.nextPageToken) out.next_page_token = res.nextPageToken;

@@ -13,6 +13,7 @@ import type {
   TrackingStore,
   WebhookStore,
 } from '../types.js';
+import { HISTORY_CHUNK_ROWS } from '../types.js';
 import { DynamoConfig } from './config.js';
 import { Ddb } from './ddb.js';
 import { DynamoExperiments, requireExperimentIds } from './experiments.js';
@@ -212,6 +213,9 @@ export class DynamoStore implements TrackingStore {
     page: { maxResults?: number; pageToken?: string },
   ): Promise<SearchResult<Metric>> {
     return this.metrics.history(runId, key, page);
+  }
+  streamMetricHistory(runId: string, key: string): Promise<AsyncIterable<Metric[]>> {
+    return this.metrics.historyChunks(runId, key, HISTORY_CHUNK_ROWS);
   }
   getMetricHistoryBulk(runIds: string[], key: string, maxResults: number): Promise<Metric[]> {
     return this.metrics.bulk(runIds, key, maxResults);

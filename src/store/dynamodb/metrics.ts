@@ -64,6 +64,17 @@ export class DynamoMetrics {
     return out;
   }
 
+  /** The series is read whole (its points are packed in a few items), then handed out in chunks. */
+  async historyChunks(runId: string, key: string, chunkRows: number): Promise<AsyncIterable<Metric[]>> {
+    await this.runs.experimentIdOf(runId);
+    const all = (await this.points(runId, key)).sort(historyOrder);
+    return (async function* () {
+      for (let i = 0; i < all.length; i += chunkRows) {
+        yield all.slice(i, i + chunkRows).map((p) => toMetric(key, p));
+      }
+    })();
+  }
+
   async bulk(runIds: string[], key: string, maxResults: number): Promise<Metric[]> {
     const out: Metric[] = [];
     for (const runId of [...new Set(runIds)].sort()) {

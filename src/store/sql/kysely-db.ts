@@ -105,6 +105,7 @@ export abstract class KyselySqlDb implements SqlDb {
   /** The multi-row form of a one-row INSERT, or undefined to run it row by row. */
   protected abstract insertTemplate(sql: string): InsertTemplate | undefined;
   protected abstract readonly batchLimits: BatchLimits;
+  abstract stream(sql: string, params: Params, chunkRows: number): AsyncIterable<unknown[][]>;
 
   /**
    * The dialect's faster single statement for many rows of one INSERT template (PostgreSQL: unnest of one array

@@ -18,6 +18,12 @@ export interface SqlDb {
   get<T = Record<string, unknown>>(sql: string, params?: Params): Promise<T | undefined>;
   /** Rows as arrays in SELECT column order (cheaper than objects for bulk reads). */
   rows(sql: string, params?: Params): Promise<unknown[][]>;
+  /**
+   * A SELECT's rows as arrays, in chunks of up to `chunkRows`, read through a cursor so that memory stays bounded
+   * whatever the result's size. It runs on a connection of its own (never in the caller's transaction) and reads one
+   * snapshot; ending the loop early closes the cursor and frees the connection.
+   */
+  stream(sql: string, params: Params, chunkRows: number): AsyncIterable<unknown[][]>;
   run(sql: string, params?: Params): Promise<{ changes: number }>;
   /** Runs one statement per parameter list (prepared once where the driver can). */
   runMany(sql: string, paramLists: readonly Params[]): Promise<void>;

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Kysely, MysqlDialect, type MysqlPool } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, type MysqlPool } from 'kysely';
 import mysql from 'mysql2';
 import { MlflowError } from '../../../domain/errors.js';
 import {
@@ -233,6 +233,27 @@ export class MysqlDb extends KyselySqlDb {
 
   protected mapError(e: unknown): unknown {
     return mapMysqlError(e);
+  }
+
+  /**
+   * mysql2's row streaming (the server sends the result set as the client reads it; rows as arrays) on a pool
+   * connection held for the stream, grouped into chunks here.
+   */
+  async *stream(sql: string, params: Params, chunkRows: number): AsyncIterable<unknown[][]> {
+    const q = CompiledQuery.raw(ROWS_MARK + sql, params.slice());
+    let chunk: unknown[][] = [];
+    try {
+      for await (const r of this.kysely.getExecutor().stream(q, chunkRows)) {
+        for (const row of r.rows) chunk.push(row as unknown[]);
+        if (chunk.length >= chunkRows) {
+          yield chunk;
+          chunk = [];
+        }
+      }
+    } catch (e) {
+      throw mapMysqlError(e);
+    }
+    if (chunk.length > 0) yield chunk;
   }
 
   /** Plain INSERTs and `ON DUPLICATE KEY UPDATE` (applied row by row in order, like separate statements). */

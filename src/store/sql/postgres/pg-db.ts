@@ -154,6 +154,49 @@ export class PgDb extends KyselySqlDb {
     return mapPgError(e);
   }
 
+  /**
+   * A server-side cursor (DECLARE … NO SCROLL, then FETCH chunkRows at a time) in a read-only transaction on a
+   * pool client held for the stream; ending early rolls back, which closes the cursor.
+   */
+  async *stream(sql: string, params: Params, chunkRows: number): AsyncIterable<unknown[][]> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw mapPgError(e);
+    }
+    prepareClient(client);
+    let done = false;
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(`DECLARE mltrack_stream NO SCROLL CURSOR FOR ${toDollarPlaceholders(sql)}`, [
+        ...params,
+      ]);
+      for (;;) {
+        const r = await client.query({
+          text: `FETCH ${Math.trunc(chunkRows)} FROM mltrack_stream`,
+          rowMode: 'array',
+        });
+        if (r.rows.length > 0) yield r.rows as unknown[][];
+        if (r.rows.length < chunkRows) break;
+      }
+      await client.query('COMMIT');
+      done = true;
+    } catch (e) {
+      throw mapPgError(e);
+    } finally {
+      if (!done) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (e) {
+          broken = e instanceof Error ? e : new Error(String(e)); // the pool drops this client
+        }
+      }
+      client.release(broken);
+    }
+  }
+
   /** Plain INSERTs and `ON CONFLICT ... DO NOTHING`; not DO UPDATE (a row may not be touched twice per statement). */
   protected insertTemplate(sql: string): InsertTemplate | undefined {
     return insertTemplate(sql, {}, (tail) =>

@@ -17,12 +17,38 @@ const point = (key: string, r: PointRow, runId?: string): Metric => {
   return m;
 };
 
+/** get-history's order (MLflow's SQL store: timestamp, step, value). */
+const HISTORY_ORDER = 'ORDER BY timestamp, step, value';
+
 export class SqlMetrics {
   constructor(
     private readonly db: SqlDb,
     private readonly runs: SqlRuns,
     private readonly keys: MetricKeys,
   ) {}
+
+  /**
+   * The whole series in history()'s order, read through db.stream: memory stays at a chunk whatever the length
+   * (SQLite sorts through temporary files beyond a small cache; PostgreSQL and MySQL stream from the server).
+   */
+  async historyChunks(runId: string, key: string, chunkRows: number): Promise<AsyncIterable<Metric[]>> {
+    const run = await this.runs.row(runId);
+    const keyId = await this.keys.find(key);
+    if (keyId === undefined) return (async function* () {})();
+    const chunks = this.db.stream(
+      `SELECT value, timestamp, step, is_nan FROM metrics WHERE run_pk = ? AND key_id = ? ${HISTORY_ORDER}`,
+      [run.run_pk, keyId],
+      chunkRows,
+    );
+    return (async function* () {
+      for await (const rows of chunks) {
+        yield rows.map((r) => {
+          const [value, timestamp, step, isNan] = r as [number, number, number, number];
+          return point(key, { value, timestamp, step, is_nan: isNan });
+        });
+      }
+    })();
+  }
 
   /** A page of one series in MLflow's order (timestamp, step, value); limit undefined = all. */
   async history(
@@ -36,7 +62,7 @@ export class SqlMetrics {
     if (keyId === undefined) return { items: [], hasMore: false };
     const rows = await this.db.all<PointRow>(
       `SELECT value, timestamp, step, is_nan FROM metrics WHERE run_pk = ? AND key_id = ?
-       ORDER BY timestamp, step, value LIMIT ? OFFSET ?`,
+       ${HISTORY_ORDER} LIMIT ? OFFSET ?`,
       [run.run_pk, keyId, limit === undefined ? st(this.db).noLimit() : limit + 1, offset],
     );
     const hasMore = limit !== undefined && rows.length > limit;
@@ -52,7 +78,7 @@ export class SqlMetrics {
       const run = await this.runs.row(runId);
       const rows = await this.db.all<PointRow>(
         `SELECT value, timestamp, step, is_nan FROM metrics WHERE run_pk = ? AND key_id = ?
-         ORDER BY timestamp, step, value LIMIT ?`,
+         ${HISTORY_ORDER} LIMIT ?`,
         [run.run_pk, keyId, maxResults - out.length],
       );
       for (const r of rows) out.push(point(key, r, runId));

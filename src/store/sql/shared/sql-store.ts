@@ -16,6 +16,7 @@ import type {
   TrackingStore,
   WebhookInput,
 } from '../../types.js';
+import { HISTORY_CHUNK_ROWS } from '../../types.js';
 import { ensureSchema } from '../migrate.js';
 import type { SqlDb } from '../sql-db.js';
 import { requireExperimentIds, SqlExperiments } from './experiments.js';
@@ -199,6 +200,9 @@ export class SqlStore implements TrackingStore {
     const offset = decodeOffsetToken(page.pageToken);
     const { items, hasMore } = await this.metrics.history(runId, key, offset, page.maxResults);
     return withToken(items, hasMore, offset);
+  }
+  async streamMetricHistory(runId: string, key: string): Promise<AsyncIterable<Metric[]>> {
+    return this.metrics.historyChunks(runId, key, HISTORY_CHUNK_ROWS);
   }
   async getMetricHistoryBulk(runIds: string[], key: string, maxResults: number): Promise<Metric[]> {
     return this.metrics.bulk(runIds, key, maxResults);

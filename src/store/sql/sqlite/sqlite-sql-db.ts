@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { Params, SqlDb } from '../sql-db.js';
 import { Checkpointer } from './sqlite-checkpointer.js';
 import { SqliteDb } from './sqlite-db.js';
@@ -32,6 +32,9 @@ export class SqliteSqlDb implements SqlDb {
   private locked = false;
   private readonly waiters: (() => void)[] = [];
   private checkpointer: Checkpointer | undefined;
+  /** Read-only connections for stream(), one per stream in flight (a couple kept idle for the next ones). */
+  private readonly idleReaders: DatabaseSync[] = [];
+  private readonly openReaders = new Set<DatabaseSync>();
 
   constructor(private readonly file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -80,6 +83,55 @@ export class SqliteSqlDb implements SqlDb {
     return this.use(() => this.db.rows(sql, params as SQLInputValue[]));
   }
 
+  /**
+   * Each stream reads through its own read-only connection (WAL: a reader never blocks the writer), so its
+   * snapshot starts with the stream, writes on the main connection go on meanwhile, and two streams never share
+   * a read transaction (a later one would see an earlier one's older snapshot). A statement iterator steps the
+   * cursor; SQLite spills large sorts to temporary files rather than holding them in memory.
+   */
+  async *stream(sql: string, params: Params, chunkRows: number): AsyncIterable<unknown[][]> {
+    if (this.file === ':memory:') {
+      // an in-memory database has no second connection; read it at once
+      const rows = await this.rows(sql, params);
+      for (let i = 0; i < rows.length; i += chunkRows) yield rows.slice(i, i + chunkRows);
+      return;
+    }
+    const conn = this.idleReaders.pop() ?? this.openReader();
+    const stmt = conn.prepare(sql);
+    stmt.setReturnArrays(true);
+    const it = stmt.iterate(...(params as SQLInputValue[]));
+    try {
+      for (;;) {
+        const chunk: unknown[][] = [];
+        while (chunk.length < chunkRows) {
+          const r = it.next();
+          if (r.done === true) break;
+          chunk.push(r.value as unknown as unknown[]);
+        }
+        if (chunk.length > 0) yield chunk;
+        if (chunk.length < chunkRows) return;
+      }
+    } finally {
+      it.return?.();
+      if (this.openReaders.has(conn) && this.idleReaders.length < 2) this.idleReaders.push(conn);
+      else this.closeReader(conn);
+    }
+  }
+
+  private openReader(): DatabaseSync {
+    const conn = new DatabaseSync(this.file, { readOnly: true, timeout: 20000 });
+    // a small page cache, and sorts beyond it spill to temporary files instead of the heap
+    conn.exec('PRAGMA cache_size = -16384');
+    conn.exec('PRAGMA temp_store = FILE');
+    this.openReaders.add(conn);
+    return conn;
+  }
+
+  private closeReader(conn: DatabaseSync): void {
+    this.openReaders.delete(conn);
+    if (conn.isOpen) conn.close();
+  }
+
   async run(sql: string, params: Params = []): Promise<{ changes: number }> {
     const r = await this.use(() => this.db.run(sql, params as SQLInputValue[]));
     if (this.inTx.getStore() !== true) await this.durable();
@@ -117,6 +169,8 @@ export class SqliteSqlDb implements SqlDb {
   }
 
   async close(): Promise<void> {
+    for (const conn of [...this.openReaders]) this.closeReader(conn);
+    this.idleReaders.length = 0;
     await this.checkpointer?.stop();
     try {
       this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
