@@ -2,14 +2,8 @@ import type { Metric } from '../../../domain/entities/metric.js';
 import type { SqlDb } from '../sql-db.js';
 import { st } from '../statements.js';
 import type { MetricKeys } from './metric-keys.js';
+import { type PointRow, sampleSeries } from './metric-sampling.js';
 import type { SqlRuns } from './runs.js';
-
-interface PointRow {
-  value: number;
-  timestamp: number;
-  step: number;
-  is_nan: number;
-}
 
 const point = (key: string, r: PointRow, runId?: string): Metric => {
   const m: Metric = { key, value: r.is_nan ? Number.NaN : r.value, timestamp: r.timestamp, step: r.step };
@@ -93,9 +87,8 @@ export class SqlMetrics {
    * the series' last row is always included, replacing the last pick when the page is full. Runs come back in the
    * order asked; an unknown run is RESOURCE_DOES_NOT_EXIST.
    *
-   * The bucket starts are computed here from the series' row count (see ntileFirsts), so the database only numbers
-   * the rows along the primary key, which is in that order, and returns the picked ones: no sort, no NTILE pass,
-   * and only about maxResults rows cross the wire whatever the series' length.
+   * The bucket starts are computed from the series' row count and found along the primary key, which is in that
+   * order (metric-sampling.ts): no sort, no NTILE pass, and only about maxResults rows per run are read out.
    */
   async bulkInterval(q: {
     runIds: string[];
@@ -108,49 +101,11 @@ export class SqlMetrics {
     for (const id of q.runIds) runs.push({ id, pk: (await this.runs.row(id)).run_pk });
     const keyId = await this.keys.find(q.key);
     if (keyId === undefined) return [];
-    const range = q.startStep !== undefined && q.endStep !== undefined;
-    const where = `run_pk = ? AND key_id = ?${range ? ' AND step BETWEEN ? AND ?' : ''}`;
-    const args = (pk: number) => (range ? [pk, keyId, q.startStep!, q.endStep!] : [pk, keyId]);
     const out: Metric[] = [];
     for (const run of runs) {
-      const counted = await this.db.get<{ n: number | string }>(
-        `SELECT COUNT(*) AS n FROM metrics WHERE ${where}`,
-        args(run.pk),
-      );
-      const n = Number(counted?.n ?? 0);
-      if (n === 0) continue;
-      const order = 'ORDER BY step, timestamp, value, is_nan';
-      let rows: (PointRow & { rn: number | string })[];
-      if (n <= q.maxResults) {
-        rows = await this.db.all(
-          `SELECT value, timestamp, step, is_nan, 0 AS rn FROM metrics WHERE ${where} ${order}`,
-          args(run.pk),
-        );
-      } else {
-        const t = ntileFirsts(n, q.maxResults);
-        // 1-based row numbers rn: bucket starts are every (size + 1) rows below `bigEnd`, then every `size` rows.
-        rows = await this.db.all(
-          `SELECT value, timestamp, step, is_nan, rn FROM (
-             SELECT value, timestamp, step, is_nan, ROW_NUMBER() OVER (${order}) AS rn
-             FROM metrics WHERE ${where}) numbered
-           WHERE (rn <= ? AND (rn - 1) % ? = 0) OR (rn > ? AND (rn - 1 - ?) % ? = 0) OR rn = ?
-           ORDER BY rn`,
-          [...args(run.pk), t.bigEnd, t.size + 1, t.bigEnd, t.bigEnd, t.size, n],
-        );
-        // The last row came back as an extra pick unless it starts a bucket: it replaces the last bucket start.
-        if (rows.length > q.maxResults) rows.splice(rows.length - 2, 1);
-      }
-      for (const r of rows) out.push(point(q.key, r, run.id));
+      const series = { runPk: run.pk, keyId, startStep: q.startStep, endStep: q.endStep };
+      for (const r of await sampleSeries(this.db, series, q.maxResults)) out.push(point(q.key, r, run.id));
     }
     return out;
   }
-}
-
-/**
- * NTILE(buckets) over n > buckets rows: the first (n mod buckets) buckets hold size + 1 rows, the rest size rows,
- * with size = floor(n / buckets). Returns size and the row count of the big buckets together (bigEnd).
- */
-export function ntileFirsts(n: number, buckets: number): { size: number; bigEnd: number } {
-  const size = Math.floor(n / buckets);
-  return { size, bigEnd: (n % buckets) * (size + 1) };
 }
