@@ -37,8 +37,8 @@ import { runW9 } from './w9.js';
 import { runW12 } from './w12.js';
 
 const WORKLOADS = ['idle', 'W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'W9', 'W12'] as const;
-/** Workloads measured on SQLite only (they measure the embedded default). */
-const SQLITE_ONLY = new Set(['W9', 'W12']);
+/** Workloads measured on SQLite only (W12 runs the DynamoDB store, once). */
+const SQLITE_ONLY = new Set(['W12']);
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
@@ -202,7 +202,8 @@ async function main(): Promise<void> {
         records.push(...(await runW5({ ...series, shape: size.w5.shape, slowShape: size.w5.slow })));
       if (on('W6'))
         records.push(...(await runW6({ ...series, shape: size.w6.shape, slowShape: size.w6.slow })));
-      if (on('W9')) records.push(...(await runW9({ ...common, models: size.w9Models })));
+      // W9: mltrack, then the peers on this backend, each on a fresh database with the same registry data
+      if (on('W9')) records.push(...(await runW9({ ...common, backend, contenders, models: size.w9Models })));
       // W12 runs the DynamoDB store in-process against DynamoDB Local (once, with the sqlite pass).
       if (on('W12'))
         records.push(...(await runW12({ size: v.size, env, log, ...size.w12, atRate: 100_000 })));

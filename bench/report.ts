@@ -23,8 +23,10 @@ function ratio(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof r.extra.reducedSize === 'string') return '';
   if (PEERS.has(r.server)) {
     if (tp) return `mltrack ${(m.throughput! / r.throughput!).toFixed(1)}× this`;
-    if (m.p50 !== null && r.p50 !== null && m.p50 > 0)
-      return `mltrack ${(r.p50 / m.p50).toFixed(1)}× faster (p50)`;
+    if (m.p50 !== null && r.p50 !== null && m.p50 > 0 && r.p50 > 0)
+      return r.p50 >= m.p50
+        ? `mltrack ${(r.p50 / m.p50).toFixed(1)}× faster (p50)`
+        : `mltrack ${(m.p50 / r.p50).toFixed(1)}× slower (p50)`;
     return '';
   }
   if (tp) return `mltrack = ${((100 * m.throughput!) / r.throughput!).toFixed(0)}% of this`;

@@ -25,9 +25,9 @@ export const PEER_SCHEMA: Record<PeerName, PeerSchema> = {
 /** Runs generated and written per batch (PostgreSQL: one INSERT per table and batch). */
 const CHUNK = 1000;
 
-type Cell = string | number | boolean | null;
+export type Cell = string | number | boolean | null;
 /** A table's columns with their PostgreSQL types (the unnest casts; SQLite takes the values as they are). */
-type Columns = readonly (readonly [name: string, pgType: string])[];
+export type Columns = readonly (readonly [name: string, pgType: string])[];
 
 const T = 'text';
 const TABLES: Record<PeerSchema, Record<string, Columns>> = {
@@ -199,7 +199,7 @@ function addRun(schema: PeerSchema, c: SeedContext, i: number, name: string, d: 
  * commit per 1000 runs rewrites those pages again and again (SQLite, 20k runs into FastTrackML's schema on this
  * 2-core machine under load: 41 s with a commit per chunk, 22 s with one commit).
  */
-interface Writer {
+export interface Writer {
   one(sql: string, params: Cell[]): Promise<Record<string, unknown> | undefined>;
   begin(): Promise<void>;
   insert(table: string, cols: Columns, rows: Cell[][]): Promise<void>;
@@ -290,6 +290,13 @@ function postgresWriter(c: pg.Client): Writer {
   };
 }
 
+/** A Writer on a peer's database (SQLite or PostgreSQL, the backends the peers run on). */
+export async function peerWriter(db: BenchDatabase): Promise<Writer> {
+  if (db.backend === 'sqlite') return sqliteWriter(db.file!);
+  if (db.backend === 'postgres') return postgresWriter(await pgClient(db.uri));
+  throw new Error(`no peer runs on ${db.backend}`);
+}
+
 async function seedContext(schema: PeerSchema, w: Writer, experimentId: string, pg: boolean) {
   const exp = await w.one('SELECT artifact_location FROM experiments WHERE experiment_id = ?', [
     Number(experimentId),
@@ -342,10 +349,7 @@ export async function seedW4Peer(
   gen: RunGenerator = W4_GENERATOR,
 ): Promise<{ ms: number }> {
   const t0 = performance.now();
-  let w: Writer;
-  if (db.backend === 'sqlite') w = sqliteWriter(db.file!);
-  else if (db.backend === 'postgres') w = postgresWriter(await pgClient(db.uri));
-  else throw new Error(`seedW4Peer: no peer runs on ${db.backend}`);
+  const w = await peerWriter(db);
   try {
     const c = await seedContext(schema, w, experimentId, db.backend === 'postgres');
     const tables = TABLES[schema];

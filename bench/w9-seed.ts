@@ -8,7 +8,7 @@ export const W9_ALIAS = 'champion';
 export const W9_TEAM_EVERY = 10;
 const OTHER_TEAMS = ['vision', 'nlp', 'rl', 'search'] as const;
 const FRAMEWORKS = ['pytorch', 'sklearn', 'xgboost'] as const;
-/** Models per batch of un-awaited store calls (their fsyncs coalesce; each call is still its own transaction). */
+/** Models seeded at once (each model's calls in order; the models' transactions overlap, their fsyncs coalesce). */
 const CHUNK = 50;
 
 export interface W9SeedResult {
@@ -26,7 +26,10 @@ export const w9AliasVersion = (i: number) => ((i * 7) % W9_VERSIONS) + 1;
 
 export const w9HasTeamX = (i: number) => i % W9_TEAM_EVERY === 0;
 
-function modelTags(i: number): KeyValue[] {
+/** Version v's source (MLflow also stores it as the version's storage_location). */
+export const w9Source = (name: string, v: number) => `s3://bench/${name}/${v}`;
+
+export function w9ModelTags(i: number): KeyValue[] {
   return [
     { key: 'team', value: w9HasTeamX(i) ? 'x' : OTHER_TEAMS[i % OTHER_TEAMS.length]! },
     { key: 'owner', value: `user-${i % 37}` },
@@ -34,7 +37,7 @@ function modelTags(i: number): KeyValue[] {
   ];
 }
 
-function versionTags(i: number, v: number): KeyValue[] {
+export function w9VersionTags(i: number, v: number): KeyValue[] {
   return [
     { key: 'dataset', value: `ds-${(i + v) % 13}` },
     {
@@ -46,35 +49,36 @@ function versionTags(i: number, v: number): KeyValue[] {
 }
 
 /**
- * Writes the W9 data set into a fresh database through mltrack's own store (openStore, the registry methods), then
- * closes it (a TRUNCATE checkpoint). Calls of CHUNK models are issued without awaiting each one, so their WAL
- * fsyncs are shared; the store is synchronous under its async interface, so versions are created in order.
- * Not measured.
+ * Writes the W9 data set through mltrack's own store (openStore on `uri`, the registry methods), then closes it (on
+ * SQLite a TRUNCATE checkpoint). CHUNK models are seeded at once, each model's calls awaited in order (create,
+ * versions 1…10, alias: on a server database the calls of one model run on different connections, and a version
+ * is numbered MAX+1 at its commit), so the models' transactions overlap and share their fsyncs. Not measured.
  */
-export async function seedW9(dbFile: string, models: number, cwd: string): Promise<W9SeedResult> {
+export async function seedW9(uri: string, models: number, cwd: string): Promise<W9SeedResult> {
   const t0 = performance.now();
-  const store = await openStore(`sqlite:///${dbFile}`, { defaultArtifactRoot: 'mlflow-artifacts:/', cwd });
-  let versions = 0;
-  let teamX = 0;
+  const store = await openStore(uri, { defaultArtifactRoot: 'mlflow-artifacts:/', cwd });
+  const seedModel = async (i: number) => {
+    const name = w9ModelName(i);
+    await store.createRegisteredModel({ name, tags: w9ModelTags(i) });
+    for (let v = 1; v <= W9_VERSIONS; v++)
+      await store.createModelVersion({ name, source: w9Source(name, v), tags: w9VersionTags(i, v) });
+    await store.setRegisteredModelAlias(name, W9_ALIAS, w9AliasVersion(i));
+  };
   try {
     for (let base = 0; base < models; base += CHUNK) {
-      const writes: Promise<unknown>[] = [];
-      for (let i = base; i < Math.min(models, base + CHUNK); i++) {
-        const name = w9ModelName(i);
-        if (w9HasTeamX(i)) teamX++;
-        writes.push(store.createRegisteredModel({ name, tags: modelTags(i) }));
-        for (let v = 1; v <= W9_VERSIONS; v++) {
-          writes.push(
-            store.createModelVersion({ name, source: `s3://bench/${name}/${v}`, tags: versionTags(i, v) }),
-          );
-          versions++;
-        }
-        writes.push(store.setRegisteredModelAlias(name, W9_ALIAS, w9AliasVersion(i)));
-      }
-      await Promise.all(writes);
+      const batch: Promise<void>[] = [];
+      for (let i = base; i < Math.min(models, base + CHUNK); i++) batch.push(seedModel(i));
+      await Promise.all(batch);
     }
-    return { models, versions, teamX, ms: performance.now() - t0 };
+    return w9Counts(models, performance.now() - t0);
   } finally {
     await store.close();
   }
+}
+
+/** What the data set of `models` models holds. */
+export function w9Counts(models: number, ms: number): W9SeedResult {
+  let teamX = 0;
+  for (let i = 0; i < models; i++) if (w9HasTeamX(i)) teamX++;
+  return { models, versions: models * W9_VERSIONS, teamX, ms };
 }

@@ -1,17 +1,20 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileSize } from './lib/backends.js';
+import type { BenchBackend, BenchDatabase } from './lib/backends.js';
+import { type Contender, contenderExtra, onFreshServer } from './lib/contenders.js';
 import { CpuMeter, cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
-import { HttpClient, runPool } from './lib/http-client.js';
+import { HttpClient, type HttpResult } from './lib/http-client.js';
 import { memOf, RssSampler, stampServerMemory } from './lib/proc.js';
 import { type BenchRecord, makeRecord, serialQueryRow } from './lib/record.js';
-import { round } from './lib/stats.js';
-import { mltrackTarget, REPO_ROOT, startTarget } from './lib/targets.js';
+import { REPO_ROOT, type RunningTarget } from './lib/targets.js';
 import { latencyOf } from './w4-search.js';
-import { seedW9, W9_ALIAS, W9_VERSIONS, w9AliasVersion, w9ModelName } from './w9-seed.js';
+import { seedW9Peer } from './w9-peer-seed.js';
+import { seedW9, W9_ALIAS, W9_VERSIONS, type W9SeedResult, w9AliasVersion, w9ModelName } from './w9-seed.js';
 
 export interface W9Options {
+  backend: BenchBackend;
+  /** mltrack first, then the peers that run on the backend. */
+  contenders: Contender[];
   /** Registered models (each with W9_VERSIONS versions). */
   models: number;
   size: string;
@@ -22,6 +25,8 @@ export interface W9Options {
   log: (msg: string) => void;
   /** Waits for the machine to be quiet before each measured phase. */
   quiet: (what: string) => Promise<void>;
+  /** A query stops after this long once it has 3 timed iterations (default 10 s; only a slow peer gets there). */
+  phaseBudgetMs?: number;
 }
 
 const API = '/api/2.0/mlflow';
@@ -101,81 +106,208 @@ interface W9Timing {
   bytes: number;
   returned: number;
   errors: number;
+  /** The first failed timed request: its status, or why the connection failed. */
+  firstError?: string;
 }
 
-/** One query at c=1: one checked request, `warmups - 1` more untimed, then `iters` timed. */
-async function timeW9(client: HttpClient, q: W9Query, warmups: number, iters: number): Promise<W9Timing> {
-  const first = await client.request(q.method, q.path, q.body, true);
-  const text = first.body?.toString('utf8') ?? '';
-  if (first.status !== 200) throw new Error(`${q.id} ${q.path} → ${first.status}: ${text.slice(0, 300)}`);
-  const returned = q.count(JSON.parse(text) as Record<string, unknown>);
-  await runPool(Math.max(0, warmups - 1), 1, async () => {
-    await client.request(q.method, q.path, q.body);
-  });
-  const lat: number[] = [];
-  let errors = 0;
-  const wallMs = await runPool(iters, 1, async () => {
-    const r = await client.request(q.method, q.path, q.body);
-    lat.push(r.ms);
-    if (r.status !== 200) errors++;
-  });
-  return { lat, wallMs, bytes: first.bytes, returned, errors };
+/** One request that never throws: a dropped connection is status 0 with the reason. */
+async function attempt(
+  client: HttpClient,
+  q: W9Query,
+  keepBody = false,
+): Promise<HttpResult & { error?: string }> {
+  try {
+    return await client.request(q.method, q.path, q.body, keepBody);
+  } catch (e) {
+    return { status: 0, bytes: 0, ms: 0, error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
-const _ms = (v: number) => round(v, 2);
+const oneLine = (b: Buffer | undefined) => b?.toString('utf8').replace(/\s+/g, ' ').slice(0, 120) ?? '';
 
-/** W9 model registry: seed through the store (untimed), then queries (a)–(d) over HTTP at c=1. */
-export async function runW9(o: W9Options): Promise<BenchRecord[]> {
-  const rec = (r: Parameters<typeof makeRecord>[2]) => makeRecord(o.env, o.size, r);
-  const dir = path.join(o.workDir, 'w9');
-  fs.mkdirSync(dir, { recursive: true });
-  const dbFile = path.join(dir, 'mlflow.db');
-  const seed = await seedW9(dbFile, o.models, REPO_ROOT);
-  const dbBytes = fileSize(dbFile) + fileSize(`${dbFile}-wal`);
-  o.log(
-    `W9: seeded ${seed.models} models, ${seed.versions} versions (${seed.teamX} with team=x) in ` +
-      `${(seed.ms / 1000).toFixed(1)} s (not measured), db ${dbBytes} bytes`,
+/**
+ * One query at c=1: one checked request (tried twice if the connection drops: a keep-alive socket the server
+ * closed while the bench was seeding), `warmups - 1` more untimed, then `iters` timed, stopping after `budgetMs`
+ * once 3 are timed. A timed request that fails counts as an error, without a latency (MLflow's uvicorn restarts a
+ * worker that misses its health check, which drops the connection).
+ */
+async function timeW9(
+  client: HttpClient,
+  q: W9Query,
+  warmups: number,
+  iters: number,
+  budgetMs: number,
+): Promise<W9Timing> {
+  let first = await attempt(client, q, true);
+  if (first.status === 0) first = await attempt(client, q, true);
+  if (first.status !== 200) throw new Error(first.error ?? `${first.status} ${oneLine(first.body)}`);
+  const returned = q.count(JSON.parse(first.body!.toString('utf8')) as Record<string, unknown>);
+  for (let i = 1; i < warmups; i++) await attempt(client, q);
+  const t: W9Timing = { lat: [], wallMs: 0, bytes: first.bytes, returned, errors: 0 };
+  const t0 = performance.now();
+  for (let n = 0; n < iters && (n < 3 || performance.now() - t0 < budgetMs); n++) {
+    const r = await attempt(client, q);
+    if (r.status === 200) t.lat.push(r.ms);
+    else {
+      t.errors++;
+      t.firstError ??= r.error ?? `${r.status}`;
+    }
+  }
+  t.wallMs = performance.now() - t0;
+  if (t.lat.length === 0) throw new Error(`every timed request failed (first: ${t.firstError})`);
+  return t;
+}
+
+/** Peers' known gaps, noted in their rows. */
+const PEER_NOTES: Record<string, string> = {
+  'mlflow-go':
+    "mlflow-go 0.2.2's Go registry service answers get-latest-versions and get-by-alias (without the version's " +
+    'tags, which MLflow returns); it has no search: both searches are answered by the Python mlflow it installs',
+};
+
+/**
+ * Before seeding, on the empty database: `registered-models/get` of a missing model. A registry answers 404
+ * RESOURCE_DOES_NOT_EXIST; FastTrackML, whose registry is stubs only, answers 404 ENDPOINT_NOT_FOUND (and its
+ * searches answer 200 with an empty list). Such a server gets rows with null latencies and `extra.unsupported`,
+ * and nothing is seeded.
+ */
+async function probe(o: W9Options, name: string, client: HttpClient): Promise<BenchRecord[] | undefined> {
+  const get = await client.request('GET', `${API}/registered-models/get?name=w9-probe`, undefined, true);
+  const body = oneLine(get.body);
+  if (!body.includes('ENDPOINT_NOT_FOUND') && get.status !== 405 && get.status !== 501) return undefined;
+  const search = await client.request(
+    'GET',
+    `${API}/registered-models/search?max_results=1`,
+    undefined,
+    true,
   );
+  const answer =
+    `registered-models/get → ${get.status} ${body}; ` +
+    `registered-models/search → ${search.status} ${oneLine(search.body)}`;
+  o.log(`W9 ${name}: ${answer}: no model registry (stubs), not seeded`);
+  return w9Queries(o.models).map((q) =>
+    makeRecord(o.env, o.size, {
+      workload: q.id,
+      backend: o.backend,
+      server: name,
+      throughput: null,
+      throughputUnit: 'req/s (c=1)',
+      extra: { query: q.label, unsupported: 'no model registry (stubs)', answer },
+    }),
+  );
+}
 
-  await o.quiet('W9 queries');
-  const server = await startTarget(mltrackTarget, {
-    storeUri: `sqlite:///${dbFile}`,
-    artifactDir: path.join(dir, 'art'),
-  });
+/** Queries (a)–(d) on a seeded server; a query that fails gets a row saying so (errors: 1). */
+async function measure(
+  o: W9Options,
+  c: Contender,
+  server: RunningTarget,
+  client: HttpClient,
+  seed: W9SeedResult,
+  dbBytes: number,
+): Promise<BenchRecord[]> {
   const out: BenchRecord[] = [];
-  const client = new HttpClient(server.baseUrl, 1);
   const sampler = new RssSampler(server.pid, 100);
   const rssAtStart = memOf(server.pid).rssMB;
+  const data = { models: seed.models, versions: seed.versions };
   try {
     for (const q of w9Queries(o.models)) {
       const meter = new CpuMeter([server.pid]);
-      const t = await timeW9(client, q, o.warmups, o.iterations);
+      let t: W9Timing;
+      try {
+        t = await timeW9(client, q, o.warmups, o.iterations, o.phaseBudgetMs ?? 10_000);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        o.log(`${q.id} ${c.name} ${o.backend}: not answered: ${why}`);
+        out.push(
+          makeRecord(o.env, o.size, {
+            workload: q.id,
+            backend: o.backend,
+            server: c.name,
+            throughput: null,
+            throughputUnit: 'req/s (c=1)',
+            dbBytes,
+            errors: 1,
+            extra: { query: q.label, unsupported: `not answered: ${why}`, ...data },
+          }),
+        );
+        continue;
+      }
       const cpu = meter.stop();
       const l = latencyOf(t.lat);
-      o.log(`${q.id}: p50 ${l.p50.toFixed(2)} ms, ${items(t.returned, q.unit)}, ${t.bytes} bytes`);
-      if (t.returned !== q.expected)
-        o.log(`${q.id}: WARNING returned ${items(t.returned, q.unit)}, expected ${q.expected}`);
+      const wrong = t.returned !== q.expected;
+      o.log(
+        `${q.id} ${c.name} ${o.backend}: p50 ${l.p50.toFixed(2)} ms, ${items(t.returned, q.unit)}, ${t.bytes} bytes`,
+      );
+      if (wrong)
+        o.log(`${q.id} ${c.name}: WARNING returned ${items(t.returned, q.unit)}, expected ${q.expected}`);
       out.push(
-        rec({
+        makeRecord(o.env, o.size, {
           ...serialQueryRow(q.id, t, dbBytes),
+          backend: o.backend,
+          server: c.name,
           extra: {
             query: q.label,
             concurrency: 1,
             iterations: t.lat.length,
-            returned: items(t.returned, q.unit),
+            returned: wrong
+              ? `WRONG COUNT: ${items(t.returned, q.unit)}, expected ${q.expected}`
+              : items(t.returned, q.unit),
             expectedReturned: q.expected,
             responseBytes: t.bytes,
-            models: seed.models,
-            versions: seed.versions,
+            ...(t.firstError === undefined ? {} : { firstError: t.firstError }),
+            ...data,
             ...cpuExtra(cpu),
           },
         }),
       );
     }
   } finally {
-    client.close();
     stampServerMemory(out, server, sampler.stop(), rssAtStart);
-    await server.stop();
   }
   return out;
+}
+
+/**
+ * W9 model registry (benchmarks.md §6) against each contender in turn, each started on a fresh database of the
+ * backend: the same data set (untimed) — through mltrack's own store for mltrack (bench/w9-seed.ts), straight into
+ * MLflow's registry tables for MLflow and mlflow-go (bench/w9-peer-seed.ts) — then queries (a)–(d) over HTTP at
+ * c=1. A server without a model registry (FastTrackML) gets rows that say so.
+ */
+export async function runW9(o: W9Options): Promise<BenchRecord[]> {
+  const all: BenchRecord[] = [];
+  for (const c of o.contenders) {
+    const seedOn = (db: BenchDatabase) =>
+      c.name === 'mltrack' ? seedW9(db.uri, o.models, REPO_ROOT) : seedW9Peer(db, o.models);
+    const { result } = await onFreshServer(
+      c,
+      o.backend,
+      path.join(o.workDir, `w9-${o.backend}`),
+      async (server, db) => {
+        const client = new HttpClient(server.baseUrl, 1);
+        try {
+          const unsupported = await probe(o, c.name, client);
+          if (unsupported !== undefined) return unsupported;
+          const seed = await seedOn(db);
+          const dbBytes = await db.bytes();
+          o.log(
+            `W9 ${c.name} ${o.backend}: seeded ${seed.models} models, ${seed.versions} versions (${seed.teamX} ` +
+              `with team=x) in ${(seed.ms / 1000).toFixed(1)} s (not measured), db ${dbBytes} bytes`,
+          );
+          await o.quiet(`W9 ${c.name} queries`);
+          return await measure(o, c, server, client, seed, dbBytes);
+        } finally {
+          client.close();
+        }
+      },
+      async () => undefined,
+    );
+    for (const r of result) {
+      const note = PEER_NOTES[c.name];
+      if (note !== undefined) r.extra.note = note;
+      Object.assign(r.extra, contenderExtra(c));
+    }
+    all.push(...result);
+  }
+  return all;
 }
