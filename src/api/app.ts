@@ -15,6 +15,7 @@ import { type Fields, RAW_BODY } from './request-fields.js';
 import { type AppDeps, type JsonRoute, JsonStream, RawJson } from './route.js';
 import { registerArtifactRoutes } from './routes/artifacts.js';
 import { routeTable } from './routes/index.js';
+import { lazySchemaCompilers } from './schema-compilers.js';
 import { installSecurity } from './security.js';
 
 /** No per-request log lines: at thousands of requests per second they cost more than the work. Errors still log. */
@@ -35,6 +36,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
     logger: opts.logger ?? false,
     bodyLimit: limits.requestBodyMax,
     return503OnClosing: true,
+    schemaController: { compilersFactory: lazySchemaCompilers },
     logController: new QuietRequests(),
     forceCloseConnections: false,
     // `//api/2.0/...` reaches the same route, as with MLflow's server.

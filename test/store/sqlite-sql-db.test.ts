@@ -1,10 +1,15 @@
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteSqlDb } from '../../src/store/sql/sqlite/sqlite-sql-db.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 let db: SqliteSqlDb | undefined;
+let dir: string | undefined;
 afterEach(async () => {
   await db?.close();
   db = undefined;
+  if (dir !== undefined) await removeDir(dir);
+  dir = undefined;
 });
 
 function open(): SqliteSqlDb {
@@ -60,5 +65,21 @@ describe('SqliteSqlDb', () => {
       }),
     ).rejects.toThrow('inner');
     expect(await d.get<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual({ n: 3 });
+  });
+
+  it('starts the WAL checkpoint worker only once the WAL reaches 4 MiB, not with the first write', async () => {
+    dir = await makeTempDir();
+    const d = new SqliteSqlDb(path.join(dir, 'mlflow.db'));
+    db = d;
+    await d.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    await d.run('INSERT INTO t (v) VALUES (?)', ['small']);
+    expect(Reflect.get(d, 'checkpointer')).toBeUndefined();
+    const row = 'x'.repeat(4096);
+    await d.runMany(
+      'INSERT INTO t (v) VALUES (?)',
+      Array.from({ length: 1200 }, () => [row]),
+    );
+    expect(d.db.walBytes()).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    expect(Reflect.get(d, 'checkpointer')).toBeDefined();
   });
 });

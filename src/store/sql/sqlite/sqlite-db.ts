@@ -121,6 +121,11 @@ export class SqliteDb {
     return this.nextSync;
   }
 
+  /** Size of the WAL file in bytes (0 for in-memory databases). It does not shrink when the WAL restarts. */
+  walBytes(): number {
+    return this.walFd === undefined ? 0 : fs.fstatSync(this.walFd).size;
+  }
+
   close(): void {
     this.cache.clear();
     if (this.raw.isOpen) this.raw.close();
