@@ -79,8 +79,12 @@ function formatTick(v: number): string {
 export const barKind = (server: string): BarKind =>
   server.startsWith('mltrack') ? 'mltrack' : server.startsWith('floor:') ? 'floor' : 'peer';
 
-/** What a workload's chart shows: W1–W3 throughput, W10 idle RSS, W12 nothing (capacity figures), else latency. */
+/**
+ * What a workload's chart shows: W1–W3 and W2b throughput, W10 idle RSS, W12 nothing (capacity figures), else
+ * latency (W2b's request kinds, `W2b-batch1000`, … included).
+ */
 export function chartMetric(workload: string): ChartMetric | null {
+  if (workload.startsWith('W2b-')) return 'latency';
   if (/^W[123](?![0-9])/.test(workload)) return 'throughput';
   if (workload.startsWith('W10')) return 'memory';
   if (workload.startsWith('W12')) return null;

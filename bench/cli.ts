@@ -3,7 +3,7 @@
  * W6, W8 and W9, plus cold start / idle RSS (W10), on SQLite, PostgreSQL and MariaDB. The server under test is a
  * separate process; this process is the load generator and also runs the in-process floors.
  *
- *   npm run bench -- [--workload W1,W2,W3,W4,W5,W6,W7,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]
+ *   npm run bench -- [--workload W1,W2,W2b,W3,W4,W5,W6,W7,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]
  *                    [--size smoke|S|L] [--out dir] [--report [--report-file path]] [--keep]
  */
 import fs from 'node:fs';
@@ -24,6 +24,7 @@ import { checkTargets } from './report-targets.js';
 import { SIZES } from './sizes.js';
 import { runW1 } from './w1.js';
 import { runW2 } from './w2.js';
+import { runW2b } from './w2b.js';
 import { runW3 } from './w3.js';
 import { prepareW4, runW4 } from './w4.js';
 import { PEER_SCHEMA, seedW4Peer } from './w4-peer-seed.js';
@@ -36,14 +37,14 @@ import { runW8 } from './w8.js';
 import { runW9 } from './w9.js';
 import { runW12 } from './w12.js';
 
-const WORKLOADS = ['idle', 'W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'W9', 'W12'] as const;
+const WORKLOADS = ['idle', 'W1', 'W2', 'W2b', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'W9', 'W12'] as const;
 /** Workloads measured on SQLite only (W12 runs the DynamoDB store, once). */
 const SQLITE_ONLY = new Set(['W12']);
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: node dist/bench/cli.js [--workload W1,W2,W3,W4,W5,W6,W7,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
+    'usage: node dist/bench/cli.js [--workload W1,W2,W2b,W3,W4,W5,W6,W7,W8,W9,W12,idle|all] [--backend sqlite,postgres,mysql]\n' +
       '       [--size smoke|S|L] [--out dir] [--report [--report-file path]] [--keep]\n' +
       '       [--iterations n] [--warmups n] [--wait-quiet sec] [--w12-runs n]\n' +
       '       [--peers mlflow,fasttrackml,mlflow-go|all|none] [--peer-sec n]\n',
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
   if (env.databases) log(`databases: ${JSON.stringify(env.databases)}`);
   const installs = setupPeers(peerNames, log);
   for (const p of installs.values()) log(`peer ${p.name}: ${p.versions}`);
-  /** How long a peer may take for a phase that mltrack runs to a fixed size (W1, W3). */
+  /** How long a peer may take for a phase that mltrack runs to a fixed size (W1, W2b, W3). */
   const peerSec = Number(v['peer-sec'] ?? (v.size === 'smoke' ? 5 : 30));
   const when = new Date().toISOString();
   const outDir = path.resolve(v.out);
@@ -164,6 +165,17 @@ async function main(): Promise<void> {
         );
       if (on('W2'))
         records.push(...(await runW2({ ...common, backend, contenders, connections: 20, sec: size.w2Sec })));
+      if (on('W2b'))
+        records.push(
+          ...(await runW2b({
+            ...common,
+            backend,
+            contenders,
+            connections: 20,
+            iterations: size.w2bIterations,
+            peerMaxSec: peerSec,
+          })),
+        );
       if (on('W3'))
         records.push(
           ...(await runW3({

@@ -6,7 +6,7 @@ import { checkTargets } from './report-targets.js';
 
 const PEERS = new Set<string>(PEER_NAMES);
 /** Throughput workloads: higher is better (the rest compare p50 latencies). */
-const byThroughput = (w: string) => /^W[123]$/.test(w);
+const byThroughput = (w: string) => /^W[123]$|^W2b$/.test(w);
 
 /** How mltrack compares with a floor (mltrack as % of it) or a peer (mltrack N× faster): same workload id. */
 function ratio(r: BenchRecord, all: BenchRecord[]): string {
@@ -41,6 +41,9 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   if (rr !== '') parts.push(rr);
   if (typeof e.bytesPerPoint === 'number') parts.push(`${e.bytesPerPoint} B/point`);
   if (typeof e.reqPerSec === 'number') parts.push(`${fmt(e.reqPerSec)} req/s`);
+  if (typeof e.pointsPerSec === 'number') parts.push(`${fmt(e.pointsPerSec)} points/s`);
+  if (typeof e.failedIterations === 'number' && e.failedIterations > 0)
+    parts.push(`${e.failedIterations} iterations with an error`);
   if (typeof e.runsReturned === 'number') parts.push(`${e.runsReturned} runs`);
   if (typeof e.returned === 'string') parts.push(e.returned);
   if (typeof e.responseBytes === 'number')
@@ -56,6 +59,8 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof e.statuses === 'string' && e.statuses !== '') parts.push(`statuses ${e.statuses}`);
   if (typeof e.p99VsAlone === 'number') parts.push(`p99 = ${e.p99VsAlone}× W2 alone`);
   if (typeof e.lostPoints === 'number') parts.push(`${e.lostPoints} acknowledged points lost`);
+  if (typeof e.lostParams === 'number' && e.lostParams > 0)
+    parts.push(`${e.lostParams} acknowledged params lost`);
   if (typeof e.storedFromFailedRequests === 'number' && e.storedFromFailedRequests > 0)
     parts.push(`${e.storedFromFailedRequests} points stored from failed requests`);
   if (typeof e.fsyncP50Ms === 'number') parts.push(`fdatasync p50 ${e.fsyncP50Ms} ms`);
@@ -146,7 +151,7 @@ function peersSection(records: BenchRecord[]): string[] {
     'Figures the peers published themselves (their hardware, PostgreSQL, 20 k6 VUs; not comparable in absolute terms):',
     'mlflow-go LogMetricBatch10 (W2) MLflow 58 ms / 341 req/s, mlflow-go 18 ms / 1094 req/s; SearchRuns of 1000 runs',
     'from 23.5k (W4a) MLflow 1004 ms, mlflow-go 104 ms; CreateRun (W3) MLflow 25 ms / 784 runs/s, mlflow-go 13.7 ms /',
-    '1448 runs/s. FastTrackML chart: log-batch of 1000 points ≈ 250 ms (FML PG) vs ≈ 835–1090 ms (MLflow).',
+    '1448 runs/s. FastTrackML chart (W2b, its means): log-batch of 1000 points ≈ 250 ms (FML PG) vs ≈ 835–1090 ms (MLflow).',
     '',
   ];
 }
@@ -174,6 +179,10 @@ export function markdownReport(
     [
       'W2 — training-loop logging (log-batch of 10 metrics at step 0 into one run, 20 connections)',
       (r) => r.workload === 'W2',
+    ],
+    [
+      "W2b — FastTrackML's logging shape (per iteration: create-run, log-metric, log-batch of 40 / 400 / 1000 points, of 10 / 100 params, update; 20 connections)",
+      (r) => r.workload === 'W2b' || r.workload.startsWith('W2b-'),
     ],
     ['W3 — run churn (create, one log-batch of 60 entities, finish; 8 clients)', (r) => r.workload === 'W3'],
     [

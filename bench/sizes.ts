@@ -10,6 +10,8 @@ export interface SizeSpec {
   /** W2: seconds of load (20 connections); W3: runs to create (8 clients). */
   w2Sec: number;
   w3Runs: number;
+  /** W2b (FastTrackML's logging shape, 20 connections): iterations in all, shared by the connections. */
+  w2bIterations: number;
   w7: W7Shape;
   /** W8: seconds of W2 alone, seconds mixed, and the W6 readers' series (runs × points). */
   w8: { w2Sec: number; w8Sec: number; w6Runs: number; w6Points: number };
@@ -27,6 +29,7 @@ export const SIZES: Record<string, SizeSpec> = {
     w9Models: 50,
     w2Sec: 3,
     w3Runs: 200,
+    w2bIterations: 40,
     w7: { experiments: 2, runs: 100, metrics: 30, params: 10, tags: 10 },
     w8: { w2Sec: 2, w8Sec: 3, w6Runs: 4, w6Points: 2000 },
     w12: { w1Points: 20_000, w3Runs: 50, w4Runs: 200, w5Points: 5000 },
@@ -45,6 +48,7 @@ export const SIZES: Record<string, SizeSpec> = {
     w9Models: 1000,
     w2Sec: 30,
     w3Runs: 10_000,
+    w2bIterations: 400,
     w7: { experiments: 5, runs: 1500, metrics: 300, params: 50, tags: 20 },
     w8: { w2Sec: 30, w8Sec: 60, w6Runs: 10, w6Points: 20_000 },
     w12: { w1Points: 1_000_000, w3Runs: 10_000, w4Runs: 20_000, w5Points: 100_000 },
@@ -68,6 +72,7 @@ export const SIZES: Record<string, SizeSpec> = {
     w9Models: 10_000,
     w2Sec: 60,
     w3Runs: 100_000,
+    w2bIterations: 2000,
     w7: { experiments: 50, runs: 1500, metrics: 1500, params: 150, tags: 50 },
     w8: { w2Sec: 60, w8Sec: 120, w6Runs: 100, w6Points: 100_000 },
     w12: { w1Points: 10_000_000, w3Runs: 100_000, w4Runs: 100_000, w5Points: 1_000_000 },

@@ -142,6 +142,30 @@ describe('chartSpec', () => {
     expect(chartMetric('W12-W1')).toBeNull();
     expect(chartMetric('W4b-c8')).toBe('latency');
     expect(chartMetric('W9a')).toBe('latency');
+    expect(chartMetric('W2b')).toBe('throughput');
+    expect(chartMetric('W2b-batch1000')).toBe('latency');
+  });
+
+  it('charts W2b iterations/s and its request kinds by latency, errors shown', () => {
+    const rows = [
+      rec({ workload: 'W2b', server: 'mltrack', throughput: 30, throughputUnit: 'iterations/s', p50: 500 }),
+      rec({ workload: 'W2b', server: 'mlflow', throughput: 0.4, throughputUnit: 'iterations/s', errors: 1 }),
+      rec({ workload: 'W2b-batch400', server: 'mltrack', throughputUnit: 'req/s', p50: 80, p99: 240 }),
+      rec({ workload: 'W2b-batch400', server: 'mlflow', throughputUnit: 'req/s', p50: 3300, p99: 23000 }),
+    ];
+    const it = chartSpec('W2b', rows)!;
+    expect(it.unit).toBe('iterations/s');
+    expect(it.bars.map((b) => b.valueLabel)).toEqual(['30.0', '0.40 · 1 errors']);
+    const kind = chartSpec('W2b-batch400', rows)!;
+    expect(kind.unit).toBe('ms');
+    expect(kind.bars.map((b) => [b.value, b.whisker])).toEqual([
+      [80, 240],
+      [3300, 23000],
+    ]);
+    const md = markdownReport(rows, env, { command: 'c', when: 'w' });
+    expect(md).toContain("## W2b — FastTrackML's logging shape");
+    expect(md).toContain('mltrack 75.0× this');
+    expect(md).toContain('mltrack 41.3× faster (p50)');
   });
 
   it('charts W1 throughput, marks other units and unsupported peers', () => {
