@@ -1,9 +1,33 @@
 import { expect } from 'vitest';
 import { MlflowError } from '../../../src/domain/errors.js';
-import { type CaseGroup, newExperiment, uniqueName } from './support.js';
+import { type CaseGroup, newExperiment, newRun, uniqueName } from './support.js';
 
 /** Concurrent writes through one store (on PostgreSQL/MySQL they use several pooled connections at once). */
 export const raceCases: CaseGroup = (test) => {
+  test('concurrent batches naming overlapping new metric keys in different orders all land', async (store) => {
+    const exp = await newExperiment(store);
+    const prefix = uniqueName('k');
+    const keys = Array.from({ length: 60 }, (_, i) => `${prefix}-${i}`);
+    const runs = await Promise.all(Array.from({ length: 8 }, () => newRun(store, exp)));
+    await Promise.all(
+      runs.map((r, w) => {
+        // each writer names 40 of the 60 keys, rotated and reversed on odd writers
+        const mine = [...keys.slice(w * 5), ...keys.slice(0, w * 5)].slice(0, 40);
+        if (w % 2 === 1) mine.reverse();
+        const metrics = mine.map((key, i) => ({ key, value: w, timestamp: 10 + i, step: w }));
+        return store.logBatch(r.info.run_id, { metrics, params: [], tags: [] });
+      }),
+    );
+    for (const [w, r] of runs.entries()) {
+      const got = (await store.getRun(r.info.run_id)).data.metrics;
+      expect(got).toHaveLength(40);
+      expect(new Set(got.map((m) => m.value))).toEqual(new Set([w]));
+    }
+    // writer 2 named keys 10…49 in order: keys[20] is its 11th point
+    const h = await store.getMetricHistory(runs[2]!.info.run_id, keys[20]!, {});
+    expect(h.items).toEqual([{ key: keys[20], value: 2, timestamp: 20, step: 2 }]);
+  });
+
   test('concurrent creates of one experiment name: one wins, the rest are RESOURCE_ALREADY_EXISTS', async (store) => {
     const name = uniqueName('race');
     const results = await Promise.allSettled(
