@@ -23,8 +23,10 @@ function ratio(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof r.extra.reducedSize === 'string') return '';
   if (PEERS.has(r.server)) {
     if (tp) return `mltrack ${(m.throughput! / r.throughput!).toFixed(1)}× this`;
-    if (m.p50 !== null && r.p50 !== null && m.p50 > 0)
-      return `mltrack ${(r.p50 / m.p50).toFixed(1)}× faster (p50)`;
+    if (m.p50 !== null && r.p50 !== null && m.p50 > 0 && r.p50 > 0)
+      return r.p50 >= m.p50
+        ? `mltrack ${(r.p50 / m.p50).toFixed(1)}× faster (p50)`
+        : `mltrack ${(m.p50 / r.p50).toFixed(1)}× slower (p50)`;
     return '';
   }
   if (tp) return `mltrack = ${((100 * m.throughput!) / r.throughput!).toFixed(0)}% of this`;
@@ -52,6 +54,7 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   }
   if (e.sameRunsAsMltrack === false) parts.push('DIFFERENT RUNS THAN MLTRACK');
   if (typeof e.statuses === 'string' && e.statuses !== '') parts.push(`statuses ${e.statuses}`);
+  if (typeof e.errorKinds === 'string' && e.errorKinds !== '') parts.push(`errors: ${e.errorKinds}`);
   if (typeof e.p99VsAlone === 'number') parts.push(`p99 = ${e.p99VsAlone}× W2 alone`);
   if (typeof e.lostPoints === 'number') parts.push(`${e.lostPoints} acknowledged points lost`);
   if (typeof e.storedFromFailedRequests === 'number' && e.storedFromFailedRequests > 0)
@@ -59,6 +62,7 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof e.fsyncP50Ms === 'number') parts.push(`fdatasync p50 ${e.fsyncP50Ms} ms`);
   if (typeof e.stoppedAfterSec === 'number') parts.push(`stopped after ${e.stoppedAfterSec} s`);
   if (typeof e.unsupported === 'string') parts.push(e.unsupported);
+  if (typeof e.note === 'string') parts.push(e.note);
   if (typeof e.rssGrowthMB === 'number') parts.push(`RSS +${fmt(e.rssGrowthMB, 0)} MB during`);
   if (typeof e.longVsShortP50 === 'number') parts.push(`long/short p50 ${e.longVsShortP50}×`);
   if (typeof e.reducedSize === 'string') parts.push('SMALLER DATA (see extra.reducedSize)');
