@@ -203,7 +203,9 @@ async function main(): Promise<void> {
           if (on('W4') && peers.length > 0)
             records.push(...(await runW4Peers({ ...w4, peers, iterations: Math.min(iterations, 5) })));
           if (on('W8'))
-            records.push(...(await runW8({ ...common, backend, writers: 16, readers: 4, ...size.w8 }, data)));
+            records.push(
+              ...(await runW8({ ...common, backend, contenders, writers: 16, readers: 4, ...size.w8 }, data)),
+            );
         } finally {
           await data.db.drop();
         }

@@ -57,6 +57,7 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   }
   if (e.sameRunsAsMltrack === false) parts.push('DIFFERENT RUNS THAN MLTRACK');
   if (typeof e.statuses === 'string' && e.statuses !== '') parts.push(`statuses ${e.statuses}`);
+  if (typeof e.errorKinds === 'string' && e.errorKinds !== '') parts.push(`errors: ${e.errorKinds}`);
   if (typeof e.p99VsAlone === 'number') parts.push(`p99 = ${e.p99VsAlone}× W2 alone`);
   if (typeof e.lostPoints === 'number') parts.push(`${e.lostPoints} acknowledged points lost`);
   if (typeof e.lostParams === 'number' && e.lostParams > 0)
@@ -66,6 +67,7 @@ function note(r: BenchRecord, all: BenchRecord[]): string {
   if (typeof e.fsyncP50Ms === 'number') parts.push(`fdatasync p50 ${e.fsyncP50Ms} ms`);
   if (typeof e.stoppedAfterSec === 'number') parts.push(`stopped after ${e.stoppedAfterSec} s`);
   if (typeof e.unsupported === 'string') parts.push(e.unsupported);
+  if (typeof e.note === 'string') parts.push(e.note);
   if (typeof e.rssGrowthMB === 'number') parts.push(`RSS +${fmt(e.rssGrowthMB, 0)} MB during`);
   if (typeof e.longVsShortP50 === 'number') parts.push(`long/short p50 ${e.longVsShortP50}×`);
   if (typeof e.reducedSize === 'string') parts.push('SMALLER DATA (see extra.reducedSize)');

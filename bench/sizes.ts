@@ -1,6 +1,7 @@
 import type { W5Shape } from './w5.js';
 import type { W6Shape } from './w6.js';
 import type { W7Shape } from './w7-seed.js';
+import type { W8Series } from './w8.js';
 
 /** The sizes of `--size`: smoke (seconds, a sanity check), S (2 vCPUs), L (bigger machines). */
 export interface SizeSpec {
@@ -13,8 +14,11 @@ export interface SizeSpec {
   /** W2b (FastTrackML's logging shape, 20 connections): iterations in all, shared by the connections. */
   w2bIterations: number;
   w7: W7Shape;
-  /** W8: seconds of W2 alone, seconds mixed, and the W6 readers' series (runs × points). */
-  w8: { w2Sec: number; w8Sec: number; w6Runs: number; w6Points: number };
+  /**
+   * W8: seconds of W2 alone, seconds mixed, the W6 readers' series (runs × points), and the smaller series MLflow
+   * gets (seeded over HTTP at ~2k points/s).
+   */
+  w8: { w2Sec: number; w8Sec: number; w6Runs: number; w6Points: number; slow: W8Series };
   /** W12 (DynamoDB accounting): W1 points, W3 runs, W4 runs, W5 points. */
   w12: { w1Points: number; w3Runs: number; w4Runs: number; w5Points: number };
   /** W5 / W6 series, and the smaller ones MLflow gets (it ingests ~1–3k points/s over HTTP here). */
@@ -31,7 +35,7 @@ export const SIZES: Record<string, SizeSpec> = {
     w3Runs: 200,
     w2bIterations: 40,
     w7: { experiments: 2, runs: 100, metrics: 30, params: 10, tags: 10 },
-    w8: { w2Sec: 2, w8Sec: 3, w6Runs: 4, w6Points: 2000 },
+    w8: { w2Sec: 2, w8Sec: 3, w6Runs: 4, w6Points: 2000, slow: { w6Runs: 4, w6Points: 2000 } },
     w12: { w1Points: 20_000, w3Runs: 50, w4Runs: 200, w5Points: 5000 },
     w5: {
       shape: { longPoints: 30_000, keys: 4, keyPoints: 2000 },
@@ -50,7 +54,7 @@ export const SIZES: Record<string, SizeSpec> = {
     w3Runs: 10_000,
     w2bIterations: 400,
     w7: { experiments: 5, runs: 1500, metrics: 300, params: 50, tags: 20 },
-    w8: { w2Sec: 30, w8Sec: 60, w6Runs: 10, w6Points: 20_000 },
+    w8: { w2Sec: 30, w8Sec: 60, w6Runs: 10, w6Points: 20_000, slow: { w6Runs: 10, w6Points: 2000 } },
     w12: { w1Points: 1_000_000, w3Runs: 10_000, w4Runs: 20_000, w5Points: 100_000 },
     w5: {
       shape: { longPoints: 100_000, keys: 20, keyPoints: 10_000 },
@@ -74,7 +78,7 @@ export const SIZES: Record<string, SizeSpec> = {
     w3Runs: 100_000,
     w2bIterations: 2000,
     w7: { experiments: 50, runs: 1500, metrics: 1500, params: 150, tags: 50 },
-    w8: { w2Sec: 60, w8Sec: 120, w6Runs: 100, w6Points: 100_000 },
+    w8: { w2Sec: 60, w8Sec: 120, w6Runs: 100, w6Points: 100_000, slow: { w6Runs: 10, w6Points: 10_000 } },
     w12: { w1Points: 10_000_000, w3Runs: 100_000, w4Runs: 100_000, w5Points: 1_000_000 },
     w5: {
       shape: { longPoints: 1_000_000, keys: 100, keyPoints: 10_000 },

@@ -1,187 +1,180 @@
 import path from 'node:path';
-import { CpuMeter, cpuExtra } from './lib/cpu.js';
-import type { BenchEnv } from './lib/env.js';
-import { HttpClient } from './lib/http-client.js';
-import { forSeconds, Tally, w2Body } from './lib/load.js';
-import { memOf, RssSampler, stampServerMemory } from './lib/proc.js';
-import { type BenchRecord, makeRecord } from './lib/record.js';
-import { rng, round, summarize } from './lib/stats.js';
-import { mltrackTarget, startTarget } from './lib/targets.js';
+import type { BenchBackend } from './lib/backends.js';
+import { type Contender, onFreshServer } from './lib/contenders.js';
+import { HttpClient, type HttpResult } from './lib/http-client.js';
+import type { PeerName } from './lib/peers.js';
+import { sleep } from './lib/proc.js';
+import type { BenchRecord } from './lib/record.js';
+import { API, type RunSpec, seedRuns, settledRss } from './lib/series.js';
+import { startTarget } from './lib/targets.js';
 import type { W4Data } from './w4.js';
-import { FILTER_B } from './w4-search.js';
+import { PEER_SCHEMA, seedW4Peer } from './w4-peer-seed.js';
+import { DEFAULT_SLOW_TARGETS } from './w5.js';
+import { historyPath, measureW8, type W8MeasureOptions, type W8Setup } from './w8-measure.js';
 
-const API = '/api/2.0/mlflow';
-
-export interface W8Options {
-  size: string;
-  workDir: string;
-  env: BenchEnv;
-  /** Seconds of W2 alone (the writers' baseline), then of W8 (writers + readers). */
-  w2Sec: number;
-  w8Sec: number;
-  writers: number;
-  readers: number;
-  /** W6 reader data: runs × points of one key. */
+/** The W6 readers' series: runs × points of one key. */
+export interface W8Series {
   w6Runs: number;
   w6Points: number;
-  log: (msg: string) => void;
-  quiet: (what: string) => Promise<void>;
+}
+
+export interface W8Options extends W8MeasureOptions, W8Series {
+  backend: BenchBackend;
+  /** mltrack first (on the prepared W4 data set), then the peers on this backend. */
+  contenders: Contender[];
+  /** The smaller series a slow peer gets (MLflow ingests ~1–3k points/s over HTTP); marked in its mixed rows. */
+  slow: W8Series;
+  /** Contenders that get `slow` (default: mlflow). */
+  slowTargets?: readonly string[];
+  workDir: string;
+}
+
+const SEED_CLIENTS = 4;
+
+/**
+ * The set-up's client: a request whose connection drops is sent again (up to 5 times). On a busy machine MLflow's
+ * uvicorn supervisor restarts a worker that misses its 5 s health ping, and the requests it held are cut off; the
+ * set-up is not measured, so it retries (a repeated log-batch stores nothing new: the points are identical). In the
+ * measurement the same drops count as errors.
+ */
+class SetupClient extends HttpClient {
+  constructor(
+    baseUrl: string,
+    maxSockets: number,
+    private readonly log: (msg: string) => void,
+  ) {
+    super(baseUrl, maxSockets);
+  }
+  override async request(
+    method: string,
+    path: string,
+    body?: Buffer | string,
+    keepBody = false,
+  ): Promise<HttpResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await super.request(method, path, body, keepBody);
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        this.log(`W8 set-up: ${method} ${path.split('?')[0]} failed (${String(e)}), retrying`);
+        await sleep(1000 * attempt);
+      }
+    }
+  }
+}
+const seriesText = (s: W8Series) => `${s.w6Runs} runs × ${s.w6Points} points`;
+
+/**
+ * W8 mixed read/write (benchmarks.md §6) against mltrack and each peer, on the W4 data set: mltrack on the
+ * prepared database (`data`, seeded through its store), each peer on a fresh database of the backend where it
+ * created its own schema, with the same runs written straight into that schema (bench/w4-peer-seed.ts). The
+ * writers' run and the W6 series are then created over HTTP, and bench/w8-measure.ts measures W2 alone and W2 with
+ * the readers. A peer without get-history-bulk-interval (FastTrackML) gets no series and its readers loop W4b only
+ * (its rows say so); MLflow gets a smaller series (`slow`, marked `extra.reducedSize` on its mixed-phase rows).
+ */
+export async function runW8(o: W8Options, data: W4Data): Promise<BenchRecord[]> {
+  const out: BenchRecord[] = [];
+  const slow = o.slowTargets ?? DEFAULT_SLOW_TARGETS;
+  for (const c of o.contenders) {
+    const series: W8Series = slow.includes(c.name) ? o.slow : o;
+    const reduced =
+      series.w6Runs !== o.w6Runs || series.w6Points !== o.w6Points
+        ? `a smaller W6 series for the readers (slow ingest over HTTP): ${seriesText(series)}; full size: ${seriesText(o)}`
+        : undefined;
+    if (c.name === 'mltrack') {
+      const server = await startTarget(c.target, {
+        storeUri: data.db.uri,
+        artifactDir: path.join(o.workDir, 'w8-art'),
+      });
+      try {
+        const setup = await setUp(o, c, server.baseUrl, data.experimentId, data.runs, series, reduced);
+        out.push(...(await measureW8(o, c, server, data.db, setup)));
+      } finally {
+        await server.stop();
+      }
+      continue;
+    }
+    const { result } = await onFreshServer(
+      c,
+      o.backend,
+      path.join(o.workDir, `w8-peer-${o.backend}`),
+      async (server, db) => {
+        // a multi-process peer answers /health before all its workers are up: let it settle (untimed)
+        await settledRss(server.pid);
+        const client = new SetupClient(server.baseUrl, 2, o.log);
+        let experimentId: string;
+        try {
+          experimentId = (
+            await client.json<{ experiment_id: string }>(`${API}/experiments/create`, { name: 'w4-search' })
+          ).experiment_id;
+        } finally {
+          client.close();
+        }
+        const seed = await seedW4Peer(PEER_SCHEMA[c.name as PeerName], db, experimentId, data.runs);
+        o.log(
+          `W8 ${c.name} ${o.backend}: seeded ${data.runs} W4 runs in ${(seed.ms / 1000).toFixed(1)} s (not measured)`,
+        );
+        const setup = await setUp(o, c, server.baseUrl, experimentId, data.runs, series, reduced);
+        return measureW8(o, c, server, db, setup);
+      },
+      async () => undefined,
+    );
+    out.push(...result);
+  }
+  return out;
 }
 
 /**
- * W8 mixed read/write (benchmarks.md §6) on the W4 data set: first W2 alone (16 writers logging 10-metric batches
- * into one shared run), then the same writers while 4 readers loop W4's query (b) and a W6-style sampled-history
- * request (get-history-bulk-interval, max_results 320, over `w6Runs` runs of `w6Points` points). Reports the
- * writers' p99 against W2 alone, the readers' latencies, every non-2xx (deadlocks surface as 503), and checks that
- * every acknowledged point is in the database.
+ * Untimed set-up over HTTP: an experiment `w8-mixed` with the writers' (empty) run; a probe of
+ * get-history-bulk-interval on that run (404/405/501: unsupported, no series); else the W6 series in experiment
+ * `w8-series`, seeded like W5/W6 (log-batch of 1000 points from 4 clients, bench/lib/series.ts).
  */
-export async function runW8(o: W8Options & { backend: string }, data: W4Data): Promise<BenchRecord[]> {
-  const rec = (r: Parameters<typeof makeRecord>[2]) =>
-    makeRecord(o.env, o.size, { ...r, backend: o.backend });
-  await o.quiet('W8 setup');
-  const server = await startTarget(mltrackTarget, {
-    storeUri: data.db.uri,
-    artifactDir: path.join(o.workDir, 'w8-art'),
-  });
-  const client = new HttpClient(server.baseUrl, o.writers + o.readers);
-  const out: BenchRecord[] = [];
-  const sampler = new RssSampler(server.pid, 100);
-  const rssAtStart = memOf(server.pid).rssMB;
+async function setUp(
+  o: W8Options,
+  c: Contender,
+  baseUrl: string,
+  w4ExperimentId: string,
+  w4Runs: number,
+  series: W8Series,
+  reduced: string | undefined,
+): Promise<W8Setup> {
+  const client = new SetupClient(baseUrl, SEED_CLIENTS, o.log);
   try {
-    // untimed set-up: the writers' run and the W6 series
     const exp = await client.json<{ experiment_id: string }>(`${API}/experiments/create`, {
       name: 'w8-mixed',
     });
-    const newRun = async (name: string) =>
-      (
-        await client.json<{ run: { info: { run_id: string } } }>(`${API}/runs/create`, {
-          experiment_id: exp.experiment_id,
-          run_name: name,
-          start_time: Date.now(),
-        })
-      ).run.info.run_id;
-    const writerRun = await newRun('w8-writers');
-    const w6Runs: string[] = [];
-    const r0 = rng(8);
-    for (let i = 0; i < o.w6Runs; i++) {
-      const id = await newRun(`w8-series-${i}`);
-      w6Runs.push(id);
-      for (let s = 0; s < o.w6Points; s += 1000) {
-        const metrics = Array.from({ length: Math.min(1000, o.w6Points - s) }, (_, k) => ({
-          key: 'loss',
-          value: r0(),
-          timestamp: 1_700_000_000_000 + s + k,
-          step: s + k,
-        }));
-        await client.json(`${API}/runs/log-batch`, { run_id: id, metrics });
-      }
+    const writer = await client.json<{ run: { info: { run_id: string } } }>(`${API}/runs/create`, {
+      experiment_id: exp.experiment_id,
+      run_name: 'w8-writers',
+      start_time: Date.now(),
+    });
+    const setup: W8Setup = {
+      w4ExperimentId,
+      w4Runs,
+      writerRunId: writer.run.info.run_id,
+      seriesRunIds: [],
+      seriesPoints: series.w6Points,
+    };
+    const probe = await client.request('GET', historyPath([setup.writerRunId]), undefined, true);
+    if ([404, 405, 501].includes(probe.status)) {
+      const body = probe.body?.toString('utf8').replace(/\s+/g, ' ').slice(0, 120) ?? '';
+      o.log(`W8 ${c.name}: get-history-bulk-interval answers ${probe.status} ${body}: readers loop W4b only`);
+      setup.historyUnsupported = String(probe.status);
+      return setup;
     }
-    const pointsBefore = await data.db.count('metrics');
-    o.log(`W8: set up ${o.w6Runs} series × ${o.w6Points} points; metrics rows ${pointsBefore}`);
-
-    const acknowledged = { points: 0 };
-    const writer = (t: Tally, r: () => number, i: number) => async () => {
-      const res = await client.request('POST', `${API}/runs/log-batch`, w2Body(writerRun, r, i), true);
-      t.add(res);
-      if (res.status === 200) acknowledged.points += 10;
-    };
-    const phase = async (name: string, sec: number, withReaders: boolean) => {
-      await o.quiet(name);
-      const writes = new Tally();
-      const search = new Tally();
-      const history = new Tally();
-      const rngs = Array.from({ length: o.writers }, (_, i) => rng(100 + i));
-      const searchBody = Buffer.from(
-        JSON.stringify({
-          experiment_ids: [data.experimentId],
-          filter: FILTER_B,
-          order_by: ['metrics.val_loss ASC'],
-          max_results: 1000,
-        }),
-      );
-      const historyPath =
-        `${API}/metrics/get-history-bulk-interval?metric_key=loss&max_results=320&` +
-        w6Runs.map((id) => `run_ids=${id}`).join('&');
-      const meter = new CpuMeter([server.pid]);
-      const t0 = performance.now();
-      const loops: Promise<number>[] = [forSeconds(sec, o.writers, (i) => writer(writes, rngs[i]!, i)())];
-      if (withReaders) {
-        loops.push(
-          forSeconds(sec, o.readers, async (i) => {
-            // half the readers start with the search, half with the history; each alternates
-            const turn = (search.lat.length + history.lat.length + i) % 2 === 0;
-            if (turn) search.add(await client.request('POST', `${API}/runs/search`, searchBody, true));
-            else history.add(await client.request('GET', historyPath, undefined, true));
-          }),
-        );
-      }
-      await Promise.all(loops);
-      const wallMs = performance.now() - t0;
-      const cpu = meter.stop();
-      for (const [what, t] of [
-        ['writes', writes],
-        ['search', search],
-        ['history', history],
-      ] as const) {
-        if (t.lat.length === 0) continue;
-        const s = summarize(t.lat);
-        o.log(
-          `${name} ${what}: ${t.lat.length} requests, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${t.statuses()}${t.firstError ? `, first error: ${t.firstError}` : ''}`,
-        );
-      }
-      return { writes, search, history, wallMs, cpu };
-    };
-
-    const alone = await phase('W8 phase 1: W2 alone', o.w2Sec, false);
-    const mixed = await phase('W8 phase 2: writers + readers', o.w8Sec, true);
-    const pointsAfter = await data.db.count('metrics');
-    const lost = acknowledged.points - (pointsAfter - pointsBefore);
-    if (lost !== 0) o.log(`W8: WARNING ${lost} acknowledged points are not in the metrics table`);
-
-    const row = (
-      workload: string,
-      t: Tally,
-      wallMs: number,
-      cpu: typeof alone.cpu,
-      extra: BenchRecord['extra'],
-    ) => {
-      const s = summarize(t.lat);
-      return rec({
-        workload,
-        backend: o.backend,
-        server: 'mltrack',
-        throughput: round(t.lat.length / (wallMs / 1000)),
-        throughputUnit: 'req/s',
-        p50: round(s.p50, 2),
-        p95: round(s.p95, 2),
-        p99: round(s.p99, 2),
-        errors: t.errors,
-        extra: { requests: t.lat.length, statuses: t.statuses(), ...extra, ...cpuExtra(cpu) },
-      });
-    };
-    const aloneP99 = summarize(alone.writes.lat).p99;
-    const mixedP99 = summarize(mixed.writes.lat).p99;
-    out.push(
-      row('W8-W2-alone', alone.writes, alone.wallMs, alone.cpu, {
-        query: `${o.writers} writers, log-batch of 10 metrics at step 0 on one run, ${o.w2Sec} s`,
-      }),
-      row('W8-writers', mixed.writes, mixed.wallMs, mixed.cpu, {
-        query: `the same ${o.writers} writers while ${o.readers} readers loop W4b and W6, ${o.w8Sec} s`,
-        p99VsAlone: round(mixedP99 / aloneP99, 2),
-        acknowledgedPoints: acknowledged.points,
-        lostPoints: lost,
-      }),
-      row('W8-readers-W4b', mixed.search, mixed.wallMs, mixed.cpu, {
-        query: `search (b) over ${data.runs} runs, max 1000, during the writes`,
-      }),
-      row('W8-readers-W6', mixed.history, mixed.wallMs, mixed.cpu, {
-        query: `get-history-bulk-interval, ${o.w6Runs} runs × ${o.w6Points} points, max_results 320, during the writes`,
-      }),
+    const runs: RunSpec[] = Array.from({ length: series.w6Runs }, (_, i) => ({
+      name: `w8-series-${i}`,
+      keys: [{ key: 'loss', points: series.w6Points }],
+    }));
+    const seeded = await seedRuns(client, 'w8-series', runs, SEED_CLIENTS);
+    o.log(
+      `W8 ${c.name}: seeded ${seriesText(series)} in ${(seeded.ms / 1000).toFixed(1)} s ` +
+        `(${Math.round(seeded.points / (seeded.ms / 1000))} points/s over HTTP; not measured)`,
     );
+    setup.seriesRunIds = seeded.runIds;
+    if (reduced !== undefined) setup.mixedExtra = { reducedSize: reduced };
+    return setup;
   } finally {
     client.close();
-    stampServerMemory(out, server, sampler.stop(), rssAtStart);
-    await server.stop();
   }
-  return out;
 }

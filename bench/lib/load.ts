@@ -1,9 +1,43 @@
 import type { HttpResult } from './http-client.js';
 
+/** Causes worth naming when an error answer mentions them (the database's own words). */
+const ERROR_MARKERS = [
+  'database is locked',
+  'deadlock detected',
+  'could not serialize access',
+  'lock wait timeout',
+  'too many connections',
+];
+
+/**
+ * What an error answer says, in a few words: a known cause it mentions (`database is locked`), else its JSON
+ * `message`, an HTML page's title, or the start of its text (a dropped connection: the client's error message).
+ */
+export function errorKind(body: string): string {
+  const low = body.toLowerCase();
+  const marker = ERROR_MARKERS.find((m) => low.includes(m));
+  if (marker !== undefined) return marker;
+  let text = body;
+  try {
+    const j = JSON.parse(body) as { message?: unknown };
+    if (typeof j.message === 'string') text = j.message;
+  } catch {
+    // not JSON
+  }
+  const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1];
+  return (title ?? text)
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 100);
+}
+
 /** Latencies and statuses of one kind of request in a load phase. */
 export class Tally {
   readonly lat: number[] = [];
   readonly byStatus = new Map<number, number>();
+  /** Error answers by `<status> <errorKind>`. */
+  readonly byKind = new Map<string, number>();
   errors = 0;
   firstError: string | undefined;
   add(r: HttpResult): void {
@@ -11,11 +45,18 @@ export class Tally {
     this.byStatus.set(r.status, (this.byStatus.get(r.status) ?? 0) + 1);
     if (r.status < 200 || r.status >= 300) {
       this.errors++;
-      this.firstError ??= `${r.status} ${r.body?.toString('utf8').slice(0, 200) ?? ''}`;
+      const body = r.body?.toString('utf8') ?? '';
+      this.firstError ??= `${r.status} ${body.slice(0, 200)}`;
+      const kind = `${r.status} ${errorKind(body.slice(0, 4000))}`;
+      this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + 1);
     }
   }
   statuses(): string {
     return [...this.byStatus].map(([s, n]) => `${s}×${n}`).join(' ');
+  }
+  /** `503 database is locked ×6; 500 Internal Server Error ×2`, or '' without errors. */
+  errorKinds(): string {
+    return [...this.byKind].map(([k, n]) => `${k} ×${n}`).join('; ');
   }
 }
 
