@@ -205,7 +205,7 @@ export function markdownReport(
       (r) => r.workload.startsWith('W6'),
     ],
     ['W9 — model registry (c=1)', (r) => r.workload.startsWith('W9')],
-    ['W10 — cold start and idle (empty DB)', (r) => r.workload.startsWith('W10')],
+    ['W10 — cold start (empty DB, and on the W4 data set) and idle', (r) => r.workload.startsWith('W10')],
   ];
   const out: string[] = [
     '# mltrack benchmarks — latest run',

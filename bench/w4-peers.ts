@@ -8,6 +8,7 @@ import type { PeerName } from './lib/peers.js';
 import { memOf, RssSampler, stampServerMemory } from './lib/proc.js';
 import { type BenchRecord, makeRecord, type RecordInit } from './lib/record.js';
 import { median, round } from './lib/stats.js';
+import { startOnDataRecord, timeRestart } from './start-on-data.js';
 import { PEER_SCHEMA, seedW4Peer } from './w4-peer-seed.js';
 import { latencyOf, timePaging, timeQuery, w4Queries } from './w4-search.js';
 
@@ -130,6 +131,24 @@ export async function runW4Peers(o: {
           client.close();
           stampServerMemory(out, server, sampler.stop(), rssAtStart);
         }
+        const startupMs = await timeRestart(
+          c,
+          server,
+          db.uri,
+          path.join(o.workDir, `w4-peer-${o.backend}`, `${c.name}-art`),
+        );
+        o.log(`W4 ${c.name} ${o.backend}: restart on the W4 data set ${startupMs.toFixed(0)} ms`);
+        out.push(
+          startOnDataRecord({
+            env: o.env,
+            size: o.size,
+            backend: o.backend,
+            contender: c,
+            startupMs,
+            runs: o.runs,
+            dbBytes: await db.bytes(),
+          }),
+        );
         return out;
       },
       async () => undefined,

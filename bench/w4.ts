@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type BenchBackend, type BenchDatabase, freshDatabase } from './lib/backends.js';
+import { MLTRACK } from './lib/contenders.js';
 import { CpuMeter, cpuExtra } from './lib/cpu.js';
 import type { BenchEnv } from './lib/env.js';
 import { HttpClient } from './lib/http-client.js';
@@ -7,6 +8,7 @@ import { memOf, RssSampler, stampServerMemory } from './lib/proc.js';
 import { type BenchRecord, makeRecord, serialQueryRow } from './lib/record.js';
 import { median, round } from './lib/stats.js';
 import { mltrackTarget, REPO_ROOT, startTarget } from './lib/targets.js';
+import { startOnDataRecord } from './start-on-data.js';
 import { floorW4b, latencyOf, type QueryTiming, timePaging, timeQuery, w4Queries } from './w4-search.js';
 import { seedW4 } from './w4-seed.js';
 
@@ -60,6 +62,16 @@ export async function runW4(o: W4Options, data: W4Data): Promise<BenchRecord[]> 
     artifactDir: path.join(o.workDir, 'w4-art'),
   });
   const out: BenchRecord[] = [];
+  // W10 (part): mltrack's W4 server started on the seeded database (not stamped with the W4 phase's memory)
+  const startRec = startOnDataRecord({
+    env: o.env,
+    size: o.size,
+    backend: o.backend,
+    contender: MLTRACK,
+    startupMs: server.startupMs,
+    runs: seed.runs,
+    dbBytes,
+  });
   const client = new HttpClient(server.baseUrl, 8);
   const sampler = new RssSampler(server.pid, 100);
   const rssAtStart = memOf(server.pid).rssMB;
@@ -208,6 +220,7 @@ export async function runW4(o: W4Options, data: W4Data): Promise<BenchRecord[]> 
       rows,
       'selection + params/tags/latest_metrics rows of the page, no JSON',
     ),
+    startRec,
   );
   return out;
 }
