@@ -100,6 +100,11 @@ async function main(): Promise<void> {
 
   // Smoke must stay fast; S waits up to a minute per phase for other sessions to leave the cores alone.
   const waitSec = Number(v['wait-quiet'] ?? (v.size === 'smoke' ? 2 : 60));
+  // --w12-runs n: W12's W3 and W4a run counts (DynamoDB Local slows down as one table grows)
+  const w12n = v['w12-runs'] === undefined ? undefined : Number(v['w12-runs']);
+  if (w12n !== undefined && !(Number.isInteger(w12n) && w12n > 0))
+    usage('--w12-runs must be a positive integer');
+  const w12Runs = w12n === undefined ? {} : { w3Runs: w12n, w4Runs: w12n };
   const env = benchEnv();
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mltrack-bench-'));
   const t0 = performance.now();
@@ -220,7 +225,7 @@ async function main(): Promise<void> {
       if (on('W9')) records.push(...(await runW9({ ...common, backend, contenders, models: size.w9Models })));
       // W12 runs the DynamoDB store in-process against DynamoDB Local (once, with the sqlite pass).
       if (on('W12'))
-        records.push(...(await runW12({ size: v.size, env, log, ...size.w12, atRate: 100_000 })));
+        records.push(...(await runW12({ size: v.size, env, log, ...size.w12, ...w12Runs, atRate: 100_000 })));
     }
   } finally {
     if (!v.keep) fs.rmSync(workDir, { recursive: true, force: true });
