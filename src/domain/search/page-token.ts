@@ -76,7 +76,15 @@ export function decodeOffsetToken(
   token: string | undefined,
   expected?: Readonly<Record<string, unknown>>,
 ): number {
-  if (token === undefined || token === '') return 0;
+  return decodePageToken(token, expected).offset;
+}
+
+/** decodeOffsetToken, also returning the token's other fields (validated the same way). */
+export function decodePageToken(
+  token: string | undefined,
+  expected?: Readonly<Record<string, unknown>>,
+): { offset: number; fields: Readonly<Record<string, unknown>> } {
+  if (token === undefined || token === '') return { offset: 0, fields: {} };
   if (token.length > limits.pageTokenMax) {
     throw invalidParam(`Invalid page token, length exceeds ${limits.pageTokenMax} characters`);
   }
@@ -110,7 +118,7 @@ export function decodeOffsetToken(
       throw invalidParam(`${label}. Expected: ${JSON.stringify(wanted)}. Found: ${JSON.stringify(found)}`);
     }
   }
-  return offset;
+  return { offset, fields };
 }
 
 /**

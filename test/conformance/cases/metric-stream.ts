@@ -62,4 +62,31 @@ export const metricStreamCases: CaseGroup = (test) => {
     expect(after).toHaveLength(points.length + 1);
     expect(after.at(-1)).toEqual(metric('m', -1, 999_999_999, 99_999));
   });
+
+  test('history pages: a replayed token gives the same page, and the pages join into the series', async (store) => {
+    const id = (await newRun(store, '0')).info.run_id;
+    const n = 12_007;
+    const points = Array.from({ length: n }, (_, i) => metric('m', i % 97, 1000 + ((i * 7919) % n), i % 13));
+    for (let i = 0; i < n; i += 1000) await logMetrics(store, id, points.slice(i, i + 1000));
+    await logMetrics(store, id, [metric('other', 1, 1)]);
+    const whole = (await store.getMetricHistory(id, 'm', {})).items;
+    expect(whole).toHaveLength(n);
+    const page = (pageToken?: string, key = 'm') =>
+      store.getMetricHistory(
+        id,
+        key,
+        pageToken === undefined ? { maxResults: 5000 } : { maxResults: 5000, pageToken },
+      );
+    const p1 = await page();
+    const p2 = await page(p1.nextPageToken);
+    const p2again = await page(p1.nextPageToken);
+    expect(p2again.items).toEqual(p2.items);
+    const p3 = await page(p2.nextPageToken);
+    const p3again = await page(p2again.nextPageToken);
+    expect(p3again.items).toEqual(p3.items);
+    expect(p3.nextPageToken).toBeUndefined();
+    expect([...p1.items, ...p2.items, ...p3.items]).toEqual(whole);
+    // a token used for another series reads that series from the token's offset
+    expect((await page(p1.nextPageToken, 'other')).items).toEqual([]);
+  });
 };

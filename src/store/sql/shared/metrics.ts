@@ -1,6 +1,7 @@
 import type { Metric } from '../../../domain/entities/metric.js';
 import type { SqlDb } from '../sql-db.js';
 import { st } from '../statements.js';
+import { closeCursor, HistoryCursors, pullRows } from './history-cursors.js';
 import type { MetricKeys } from './metric-keys.js';
 import { type PointRow, sampleSeries } from './metric-sampling.js';
 import type { SqlRuns } from './runs.js';
@@ -11,15 +12,23 @@ const point = (key: string, r: PointRow, runId?: string): Metric => {
   return m;
 };
 
-/** get-history's order (MLflow's SQL store: timestamp, step, value). */
-const HISTORY_ORDER = 'ORDER BY timestamp, step, value';
+/** Rows per read of a parked history cursor. */
+const CURSOR_CHUNK_ROWS = 5000;
+
+/** get-history's order (MLflow's SQL store: timestamp, step, value; is_nan makes it total, so pages never overlap). */
+const HISTORY_ORDER = 'ORDER BY timestamp, step, value, is_nan';
 
 export class SqlMetrics {
   constructor(
     private readonly db: SqlDb,
     private readonly runs: SqlRuns,
     private readonly keys: MetricKeys,
-  ) {}
+  ) {
+    // SQLite only: a parked cursor holds a read-only connection of this process, which is cheap; on PostgreSQL and
+    // MySQL it would hold a pooled connection between requests.
+    this.cursors = db.dialect === 'sqlite' ? new HistoryCursors() : undefined;
+  }
+  private readonly cursors: HistoryCursors | undefined;
 
   /**
    * The whole series in history()'s order, read through db.stream: memory stays at a chunk whatever the length
@@ -44,23 +53,69 @@ export class SqlMetrics {
     })();
   }
 
-  /** A page of one series in MLflow's order (timestamp, step, value); limit undefined = all. */
+  /**
+   * A page of one series in MLflow's order (timestamp, step, value); limit undefined = all. On SQLite a page that
+   * has more after it parks its cursor (HistoryCursors) and returns its id; the next page, given that id and the
+   * offset it stopped at, reads on from there instead of sorting and skipping again.
+   */
   async history(
     runId: string,
     key: string,
     offset: number,
     limit: number | undefined,
-  ): Promise<{ items: Metric[]; hasMore: boolean }> {
+    cursorId?: string,
+  ): Promise<{ items: Metric[]; hasMore: boolean; cursor?: string }> {
     const run = await this.runs.row(runId);
     const keyId = await this.keys.find(key);
     if (keyId === undefined) return { items: [], hasMore: false };
-    const rows = await this.db.all<PointRow>(
-      `SELECT value, timestamp, step, is_nan FROM metrics WHERE run_pk = ? AND key_id = ?
-       ${HISTORY_ORDER} LIMIT ? OFFSET ?`,
-      [run.run_pk, keyId, limit === undefined ? st(this.db).noLimit() : limit + 1, offset],
-    );
+    const sql = `SELECT value, timestamp, step, is_nan FROM metrics WHERE run_pk = ? AND key_id = ?
+       ${HISTORY_ORDER} LIMIT ? OFFSET ?`;
+    if (limit !== undefined && this.cursors !== undefined) {
+      const c = this.cursors.take(cursorId, run.run_pk, keyId, offset) ?? {
+        runPk: run.run_pk,
+        keyId,
+        pos: offset,
+        chunks: this.db
+          .stream(sql, [run.run_pk, keyId, st(this.db).noLimit(), offset], CURSOR_CHUNK_ROWS)
+          [Symbol.asyncIterator](),
+        buf: [],
+        done: false,
+      };
+      let rows: unknown[][];
+      try {
+        rows = await pullRows(c, limit + 1);
+      } catch (e) {
+        await closeCursor(c);
+        throw e;
+      }
+      const hasMore = rows.length > limit;
+      if (hasMore) {
+        c.buf.unshift(rows.pop()!);
+        c.pos -= 1;
+      }
+      const items = rows.map((r) => {
+        const [value, timestamp, step, isNan] = r as [number, number, number, number];
+        return point(key, { value, timestamp, step, is_nan: isNan });
+      });
+      if (!hasMore) {
+        await closeCursor(c);
+        return { items, hasMore };
+      }
+      return { items, hasMore, cursor: this.cursors.park(c) };
+    }
+    const rows = await this.db.all<PointRow>(sql, [
+      run.run_pk,
+      keyId,
+      limit === undefined ? st(this.db).noLimit() : limit + 1,
+      offset,
+    ]);
     const hasMore = limit !== undefined && rows.length > limit;
     return { items: (hasMore ? rows.slice(0, limit) : rows).map((r) => point(key, r)), hasMore };
+  }
+
+  /** Closes the parked history cursors (before the database closes). */
+  async close(): Promise<void> {
+    await this.cursors?.closeAll();
   }
 
   /** Several runs' series, ordered by run id, then timestamp, step, value. */

@@ -5,7 +5,12 @@ import type { Metric } from '../../../domain/entities/metric.js';
 import type { ModelVersion, RegisteredModel, Stage } from '../../../domain/entities/registry.js';
 import type { Dataset, Run, RunInfo, RunStatus } from '../../../domain/entities/run.js';
 import type { Filter, OrderTerm } from '../../../domain/search/ast.js';
-import { decodeOffsetToken, encodeOffsetToken, encodePageToken } from '../../../domain/search/page-token.js';
+import {
+  decodeOffsetToken,
+  decodePageToken,
+  encodeOffsetToken,
+  encodePageToken,
+} from '../../../domain/search/page-token.js';
 import type { WebhookEvent, WebhookRecord } from '../../../domain/webhooks.js';
 import { redact } from '../../redact.js';
 import type {
@@ -71,7 +76,8 @@ export class SqlStore implements TrackingStore {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.metrics.close();
     return this.db.close();
   }
 
@@ -197,9 +203,15 @@ export class SqlStore implements TrackingStore {
     key: string,
     page: { maxResults?: number; pageToken?: string },
   ): Promise<SearchResult<Metric>> {
-    const offset = decodeOffsetToken(page.pageToken);
-    const { items, hasMore } = await this.metrics.history(runId, key, offset, page.maxResults);
-    return withToken(items, hasMore, offset);
+    const { offset, fields } = decodePageToken(page.pageToken);
+    const cursor = typeof fields.cursor === 'string' ? fields.cursor : undefined;
+    const r = await this.metrics.history(runId, key, offset, page.maxResults, cursor);
+    if (r.cursor === undefined || !r.hasMore) return withToken(r.items, r.hasMore, offset);
+    // the token names the parked cursor, and carries the offset for when the cursor is gone
+    return {
+      items: r.items,
+      nextPageToken: encodePageToken({ offset: offset + r.items.length, cursor: r.cursor }),
+    };
   }
   async streamMetricHistory(runId: string, key: string): Promise<AsyncIterable<Metric[]>> {
     return this.metrics.historyChunks(runId, key, HISTORY_CHUNK_ROWS);
