@@ -10,20 +10,11 @@ import {
   makeScale,
   writeCharts,
 } from '../../bench/chart.js';
-import type { BenchEnv } from '../../bench/lib/env.js';
 import { type BenchRecord, makeRecord, type RecordInit } from '../../bench/lib/record.js';
 import { markdownReport } from '../../bench/report.js';
+import { TEST_ENV } from './fixtures.js';
 
-const env: BenchEnv = {
-  node: 'v24.0.0',
-  sqlite: '3.50.0',
-  cpus: 2,
-  model: 'test',
-  memGB: 4,
-  os: 'Linux',
-  sharedCores: true,
-  load1AtStart: 0,
-};
+const env = TEST_ENV;
 const rec = (r: Partial<RecordInit> & Pick<RecordInit, 'workload' | 'server'>): BenchRecord =>
   makeRecord(env, 'S', { backend: 'sqlite', throughput: null, throughputUnit: 'req/s (c=1)', ...r });
 

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { chartSpec } from '../../bench/chart.js';
-import type { BenchEnv } from '../../bench/lib/env.js';
 import { errorKind, Tally } from '../../bench/lib/load.js';
 import { type BenchRecord, makeRecord, type RecordInit } from '../../bench/lib/record.js';
 import { markdownReport, textTable } from '../../bench/report.js';
 import { checkTargets } from '../../bench/report-targets.js';
+import { TEST_ENV } from './fixtures.js';
 
-const env: BenchEnv = {
-  node: 'v24.0.0',
-  sqlite: '3.50.0',
-  cpus: 2,
-  model: 'test',
-  memGB: 4,
-  os: 'Linux',
-  sharedCores: true,
-  load1AtStart: 0,
-};
+const env = TEST_ENV;
 const rec = (r: Partial<RecordInit> & Pick<RecordInit, 'workload' | 'server'>): BenchRecord =>
   makeRecord(env, 'S', { backend: 'sqlite', throughput: 10, throughputUnit: 'req/s', ...r });
 

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../bench/lib/backends.js';
-import type { BenchEnv } from '../../bench/lib/env.js';
 import { makeRecord } from '../../bench/lib/record.js';
 import { textTable } from '../../bench/report.js';
 import { w9Queries } from '../../bench/w9.js';
 import { seedW9Peer } from '../../bench/w9-peer-seed.js';
 import { W9_VERSIONS, w9AliasVersion } from '../../bench/w9-seed.js';
+import { TEST_ENV } from './fixtures.js';
 
 /** MLflow 3.17.2's registry tables on SQLite, as its migrations create them (dumped from a fresh `mlflow server`). */
 const MLFLOW_3_17_REGISTRY = `
@@ -34,16 +34,7 @@ CREATE TABLE "registered_model_aliases" (alias VARCHAR(256) NOT NULL, version IN
   CONSTRAINT registered_model_alias_pk PRIMARY KEY (workspace, name, alias));
 `;
 
-const env: BenchEnv = {
-  node: 'v24.0.0',
-  sqlite: '3.50.0',
-  cpus: 2,
-  model: 'test',
-  memGB: 4,
-  os: 'Linux',
-  sharedCores: true,
-  load1AtStart: 0,
-};
+const env = TEST_ENV;
 
 const dirs: string[] = [];
 afterEach(() => {
